@@ -1,0 +1,102 @@
+"""The `capy` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def default_dev_dir() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(os.environ.get("CAPY_DEV_DIR") or cache / "capy" / "dev")
+
+
+def _dev_up(args: argparse.Namespace) -> int:
+    from capy_harness.plane import ManagementPlane, PlaneState
+
+    directory: Path = args.dir
+    existing = PlaneState.load(directory)
+    if existing and existing.components and all(map(existing.healthy, existing.components)):
+        print(f"capy dev environment already up in {directory}")
+    else:
+        if existing:
+            from capy_harness.plane import stop_directory
+
+            stop_directory(directory)
+        print(f"starting the capy dev environment in {directory} ...", flush=True)
+        # The components outlive this command; `capy dev down` stops them.
+        ManagementPlane(directory, tie_to_parent=False).start()
+    state = PlaneState.load(directory)
+    assert state is not None and state.kubeconfig is not None
+    _print_status(state)
+    print(f"export KUBECONFIG={state.kubeconfig}")
+    return 0
+
+
+def _print_status(state: object) -> bool:
+    from capy_harness.plane import PlaneState
+
+    assert isinstance(state, PlaneState)
+    ok = True
+    print(f"{'COMPONENT':<18}{'PID':<9}{'HEALTH':<11}ADDRESS")
+    for c in state.components:
+        health = "ok" if state.healthy(c) else ("unhealthy" if c.alive() else "down")
+        ok = ok and health == "ok"
+        print(f"{c.name:<18}{c.pid:<9}{health:<11}{c.address}")
+    return ok
+
+
+def _dev_status(args: argparse.Namespace) -> int:
+    from capy_harness.plane import PlaneState
+
+    state = PlaneState.load(args.dir)
+    if state is None:
+        print(f"no capy dev environment in {args.dir}")
+        return 1
+    ok = _print_status(state)
+    if state.kubeconfig:
+        print(f"export KUBECONFIG={state.kubeconfig}")
+    return 0 if ok else 1
+
+
+def _dev_down(args: argparse.Namespace) -> int:
+    from capy_harness.plane import stop_directory
+
+    stopped = stop_directory(args.dir)
+    print(f"stopped {', '.join(stopped)}" if stopped else f"nothing running in {args.dir}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="capy", description="Cluster API providers in Python.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="a local management plane for development and demos")
+    dev_sub = dev.add_subparsers(dest="action", required=True)
+    for name, func, text in (
+        ("up", _dev_up, "start it in the background and wait until every component is ready"),
+        ("status", _dev_status, "list each component with pid, address and health"),
+        ("down", _dev_down, "stop everything `up` started"),
+    ):
+        action = dev_sub.add_parser(name, help=text)
+        action.add_argument(
+            "--dir",
+            type=Path,
+            default=default_dev_dir(),
+            help="state directory (default: $CAPY_DEV_DIR or ~/.cache/capy/dev)",
+        )
+        action.set_defaults(func=func)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Small X.509 toolkit: certificate authorities and the certificates they sign.
+
+Used by the test harness (serving and client certs of the local management plane) and by the
+bootstrap provider (cluster CAs). Keys are ECDSA P-256 unless a caller asks for RSA, which
+kubeadm's service-account key and some legacy consumers need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+# Certificates are backdated so that small clock differences never make them "not yet valid".
+_BACKDATE = dt.timedelta(minutes=5)
+
+
+def new_key(kind: str = "ecdsa") -> PrivateKey:
+    if kind == "ecdsa":
+        return ec.generate_private_key(ec.SECP256R1())
+    if kind == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    raise ValueError(f"unknown key kind {kind!r}: use 'ecdsa' or 'rsa'")
+
+
+def key_pem(key: PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _name(common_name: str, organizations: tuple[str, ...] = ()) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attrs)
+
+
+def _sans(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A certificate and its private key, as PEM."""
+
+    cert: bytes
+    key: bytes
+
+    def write(self, directory: Path, stem: str) -> tuple[Path, Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        crt, key = directory / f"{stem}.crt", directory / f"{stem}.key"
+        crt.write_bytes(self.cert)
+        key.touch(mode=0o600)
+        key.write_bytes(self.key)
+        return crt, key
+
+
+@dataclass
+class CertificateAuthority:
+    """A self-signed CA that issues serving and client certificates."""
+
+    common_name: str
+    validity: dt.timedelta = dt.timedelta(days=365)
+    key: PrivateKey = field(default_factory=new_key)
+    cert: x509.Certificate = field(init=False)
+
+    def __post_init__(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        subject = _name(self.common_name)
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + self.validity)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=True,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+
+    @property
+    def pair(self) -> KeyPair:
+        return KeyPair(cert=cert_pem(self.cert), key=key_pem(self.key))
+
+    def issue(
+        self,
+        common_name: str,
+        *,
+        hosts: tuple[str, ...] = (),
+        organizations: tuple[str, ...] = (),
+        server: bool = False,
+        client: bool = False,
+    ) -> KeyPair:
+        """Sign a leaf certificate; `hosts` become DNS or IP subject alternative names."""
+        if not (server or client):
+            raise ValueError("a leaf certificate needs server=True, client=True or both")
+        key = new_key()
+        now = dt.datetime.now(dt.UTC)
+        usages = []
+        if server:
+            usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+        if client:
+            usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, organizations))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + self.validity)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=True,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                critical=False,
+            )
+        )
+        if hosts:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(_sans(hosts)), critical=False
+            )
+        cert = builder.sign(self.key, hashes.SHA256())
+        return KeyPair(cert=cert_pem(cert), key=key_pem(key))

@@ -1,0 +1,156 @@
+"""etcd and kube-apiserver as local processes, set up the way controller-runtime's envtest does.
+
+Three trust roots: a serving CA (the apiserver's and every webhook's serving certificate), a
+client CA (the admin user's certificate) and a service-account signing key.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cryptography.hazmat.primitives import serialization
+
+from capy import pki
+from capy_harness.probe import free_port
+from capy_harness.process import Health, ProcessRecord, spawn
+from capy_harness.tools import Tools
+
+LOOPBACK = "127.0.0.1"
+ADMIN_USER = "capy-admin"
+
+
+@dataclass
+class Trust:
+    """The CAs of one management plane, written under `directory`."""
+
+    directory: Path
+    serving: pki.CertificateAuthority
+    client: pki.CertificateAuthority
+
+    @classmethod
+    def create(cls, directory: Path) -> Trust:
+        trust = cls(
+            directory,
+            pki.CertificateAuthority("capy-harness-serving-ca"),
+            pki.CertificateAuthority("capy-harness-client-ca"),
+        )
+        trust.serving.pair.write(directory, "serving-ca")
+        trust.client.pair.write(directory, "client-ca")
+        sa = pki.new_key()
+        (directory / "sa.key").write_bytes(pki.key_pem(sa))
+        (directory / "sa.pub").write_bytes(
+            sa.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        return trust
+
+    @property
+    def serving_ca_file(self) -> Path:
+        return self.directory / "serving-ca.crt"
+
+    def serving_cert(self, stem: str, hosts: tuple[str, ...] = (LOOPBACK, "localhost")) -> Path:
+        """Issue a serving certificate for loopback; returns the directory holding it."""
+        self.serving.issue(stem, hosts=hosts, server=True).write(self.directory / stem, "tls")
+        return self.directory / stem
+
+
+def start_etcd(tools: Tools, state: Path, *, tie_to_parent: bool) -> ProcessRecord:
+    client, peer = free_port(), free_port()
+    url = f"http://{LOOPBACK}:{client}"
+    peer_url = f"http://{LOOPBACK}:{peer}"
+    return spawn(
+        "etcd",
+        [
+            tools.path("etcd"),
+            "--name=capy",
+            f"--data-dir={state / 'etcd'}",
+            f"--listen-client-urls={url}",
+            f"--advertise-client-urls={url}",
+            f"--listen-peer-urls={peer_url}",
+            f"--initial-advertise-peer-urls={peer_url}",
+            f"--initial-cluster=capy={peer_url}",
+            "--listen-metrics-urls=",
+            # Test data is disposable; skipping fsync makes etcd fast on a shared disk.
+            "--unsafe-no-fsync",
+            "--log-level=warn",
+        ],
+        state / "logs" / "etcd.log",
+        address=url,
+        health=Health(f"{url}/health"),
+        tie_to_parent=tie_to_parent,
+    )
+
+
+def start_apiserver(
+    tools: Tools, state: Path, trust: Trust, etcd_url: str, *, tie_to_parent: bool
+) -> tuple[ProcessRecord, Path]:
+    """Start kube-apiserver; returns its record and the admin kubeconfig it accepts."""
+    port = free_port()
+    cert_dir = trust.serving_cert("apiserver")
+    pki_dir = trust.directory
+    url = f"https://{LOOPBACK}:{port}"
+    admin = trust.client.issue(ADMIN_USER, organizations=("system:masters",), client=True)
+    admin_crt, admin_key = admin.write(pki_dir, "admin")
+    record = spawn(
+        "kube-apiserver",
+        [
+            tools.path("kube-apiserver"),
+            f"--advertise-address={LOOPBACK}",
+            f"--bind-address={LOOPBACK}",
+            f"--secure-port={port}",
+            f"--tls-cert-file={cert_dir / 'tls.crt'}",
+            f"--tls-private-key-file={cert_dir / 'tls.key'}",
+            f"--etcd-servers={etcd_url}",
+            "--service-cluster-ip-range=10.96.0.0/24",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            f"--client-ca-file={pki_dir / 'client-ca.crt'}",
+            f"--service-account-issuer={url}",
+            f"--service-account-key-file={pki_dir / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki_dir / 'sa.key'}",
+            # No pods run here, so nothing would ever mount a service-account token.
+            "--disable-admission-plugins=ServiceAccount",
+            # The kubernetes Service's endpoints would name 127.0.0.1; nothing reads them.
+            "--endpoint-reconciler-type=none",
+            "--v=1",
+        ],
+        state / "logs" / "kube-apiserver.log",
+        address=url,
+        health=Health(
+            f"{url}/readyz", ca=str(trust.serving_ca_file), cert=str(admin_crt), key=str(admin_key)
+        ),
+        tie_to_parent=tie_to_parent,
+    )
+    kubeconfig = state / "kubeconfig"
+    write_kubeconfig(kubeconfig, url, trust.serving.pair.cert, admin, "capy-dev")
+    return record, kubeconfig
+
+
+def write_kubeconfig(path: Path, server: str, ca_pem: bytes, user: pki.KeyPair, name: str) -> None:
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": name, "cluster": {"server": server, "certificate-authority-data": b64(ca_pem)}}
+        ],
+        "users": [
+            {
+                "name": name,
+                "user": {
+                    "client-certificate-data": b64(user.cert),
+                    "client-key-data": b64(user.key),
+                },
+            }
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    }
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(config))

@@ -1,0 +1,55 @@
+"""Readiness probes over HTTP(S) and TCP, on loopback only."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import urllib.error
+import urllib.request
+
+from capy_harness.process import Health, ProcessRecord, wait_ready
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _context(health: Health) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=health.ca)
+    if health.cert and health.key:
+        ctx.load_cert_chain(health.cert, health.key)
+    return ctx
+
+
+def http_ok(health: Health, timeout: float = 2.0) -> bool:
+    """True when the URL answers 200."""
+    try:
+        ctx = _context(health) if health.url.startswith("https") else None
+        with urllib.request.urlopen(health.url, timeout=timeout, context=ctx) as resp:  # noqa: S310
+            return bool(resp.status == 200)
+    except (OSError, urllib.error.URLError, ssl.SSLError):
+        return False
+
+
+def tls_ok(host: str, port: int, ca: str, timeout: float = 2.0) -> bool:
+    """True when a TLS server on host:port completes a handshake with a cert signed by `ca`."""
+    ctx = ssl.create_default_context(cafile=ca)
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as sock,
+            ctx.wrap_socket(sock, server_hostname=host),
+        ):
+            return True
+    except (OSError, ssl.SSLError):
+        return False
+
+
+def wait_healthy(record: ProcessRecord, timeout: float) -> None:
+    """Wait until the component's health endpoint answers 200."""
+    health = record.health
+    if health is None:
+        raise ValueError(f"{record.name} has no health endpoint")
+    wait_ready(record, lambda: http_ok(health), timeout)

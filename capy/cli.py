@@ -41,11 +41,12 @@ def _print_status(state: object) -> bool:
 
     assert isinstance(state, PlaneState)
     ok = True
-    print(f"{'COMPONENT':<18}{'PID':<9}{'HEALTH':<11}ADDRESS")
+    width = max([len("COMPONENT"), *(len(c.name) for c in state.components)]) + 2
+    print(f"{'COMPONENT':<{width}}{'PID':<9}{'HEALTH':<11}ADDRESS")
     for c in state.components:
         health = "ok" if state.healthy(c) else ("unhealthy" if c.alive() else "down")
         ok = ok and health == "ok"
-        print(f"{c.name:<18}{c.pid:<9}{health:<11}{c.address}")
+        print(f"{c.name:<{width}}{c.pid:<9}{health:<11}{c.address}")
     return ok
 
 

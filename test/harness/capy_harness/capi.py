@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from capy_harness.apiserver import LOOPBACK, Trust
+from capy_harness.controlplane import LOOPBACK, Trust
 from capy_harness.probe import free_port
 from capy_harness.process import Health, ProcessRecord, spawn
 from capy_harness.tools import Tools

@@ -1,4 +1,4 @@
-"""The local management plane: etcd, kube-apiserver, CAPI CRDs and the upstream managers.
+"""The local management plane: Kubernetes control plane, CAPI CRDs and the upstream managers.
 
 Every started component is recorded in `state.json` at once, so a plane that failed half way,
 or whose starter was killed, can still be stopped completely from its directory.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from capy_harness import apiserver, capi
+from capy_harness import capi, controlplane
 from capy_harness.probe import free_port, http_ok, wait_healthy
 from capy_harness.process import ProcessRecord, stop
 from capy_harness.tools import Tools, tools
@@ -97,18 +97,22 @@ class ManagementPlane:
 
     def _start(self, timeout: float) -> None:
         state_dir, t = self.directory, self.tools
-        trust = apiserver.Trust.create(state_dir / "pki")
+        trust = controlplane.Trust.create(state_dir / "pki")
         ca = trust.serving.pair.cert
 
-        etcd = self._record(apiserver.start_etcd(t, state_dir, tie_to_parent=self.tie))
+        etcd = self._record(controlplane.start_etcd(t, state_dir, tie_to_parent=self.tie))
         wait_healthy(etcd, timeout)
-        kas, kubeconfig = apiserver.start_apiserver(
+        kas, kubeconfig = controlplane.start_apiserver(
             t, state_dir, trust, etcd.address, tie_to_parent=self.tie
         )
         self._record(kas)
         self.state.kubeconfig = kubeconfig
         self.state.save()
         wait_healthy(kas, timeout)
+        kcm = controlplane.start_controller_manager(
+            t, state_dir, trust, kubeconfig, tie_to_parent=self.tie
+        )
+        self._record(kcm)
 
         ports = {m.name: free_port() for m in self.managers}
         crds = []
@@ -126,7 +130,7 @@ class ManagementPlane:
             )
             for m in self.managers
         ]
-        for record in started:
+        for record in [kcm, *started]:
             wait_healthy(record, timeout)
         # Registered only once the servers answer: with failurePolicy Fail an earlier
         # registration would refuse every write of those kinds.

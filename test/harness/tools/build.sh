@@ -38,6 +38,7 @@ capi_ldflags() {
 tools=(
   "etcd go.etcd.io/etcd/server/v3 $etcd"
   "kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver $k8s"
+  "kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager $k8s"
   "kubectl k8s.io/kubernetes/cmd/kubectl $k8s"
   "kubeadm k8s.io/kubernetes/cmd/kubeadm $k8s"
   "capi-manager sigs.k8s.io/cluster-api/core $capi"

@@ -1,4 +1,4 @@
-"""etcd and kube-apiserver as local processes, set up the way controller-runtime's envtest does.
+"""etcd, kube-apiserver and kube-controller-manager as local processes, set up as envtest does.
 
 Three trust roots: a serving CA (the apiserver's and every webhook's serving certificate), a
 client CA (the admin user's certificate) and a service-account signing key.
@@ -154,3 +154,35 @@ def write_kubeconfig(path: Path, server: str, ca_pem: bytes, user: pki.KeyPair, 
     }
     path.touch(mode=0o600)
     path.write_text(yaml.safe_dump(config))
+
+
+# No kubelet runs here, so only controllers that act on API objects alone are useful: namespace
+# deletion and owner-reference garbage collection, which every real management cluster has.
+CONTROLLERS = "namespace,garbagecollector"
+
+
+def start_controller_manager(
+    tools: Tools, state: Path, trust: Trust, kubeconfig: Path, *, tie_to_parent: bool
+) -> ProcessRecord:
+    port = free_port()
+    cert_dir = trust.serving_cert("kube-controller-manager")
+    return spawn(
+        "kube-controller-manager",
+        [
+            tools.path("kube-controller-manager"),
+            f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            f"--bind-address={LOOPBACK}",
+            f"--secure-port={port}",
+            f"--tls-cert-file={cert_dir / 'tls.crt'}",
+            f"--tls-private-key-file={cert_dir / 'tls.key'}",
+            f"--controllers={CONTROLLERS}",
+            "--leader-elect=false",
+            "--v=1",
+        ],
+        state / "logs" / "kube-controller-manager.log",
+        address=f"https://{LOOPBACK}:{port}",
+        health=Health(f"https://{LOOPBACK}:{port}/healthz", ca=str(trust.serving_ca_file)),
+        tie_to_parent=tie_to_parent,
+    )

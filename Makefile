@@ -1,0 +1,55 @@
+# capy: the README's two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TOOLS  := test/harness/tools/build.sh
+
+# Code that ships and code that tests it; both are held to the same gates.
+PY_SOURCES := capy providers bootstrap test
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: venv
+venv: $(STAMP) ## create the Python virtualenv with capy and its dev tools
+
+.PHONY: tools
+tools: ## build the pinned upstream tools into the cache (nothing when cached)
+	@bash $(TOOLS)
+
+.PHONY: lint
+lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
+	$(BIN)/mypy
+
+.PHONY: test
+test: lint tools ## the gates, then every test (unit and integration)
+	$(BIN)/pytest -ra
+
+.PHONY: unit
+unit: $(STAMP) ## unit tests only
+	$(BIN)/pytest -ra test/unit
+
+.PHONY: demo
+demo: $(STAMP) tools ## start the local management plane (capy dev up)
+	$(BIN)/capy dev up
+
+.PHONY: down
+down: $(STAMP) ## stop what `make demo` started
+	$(BIN)/capy dev down
+
+.PHONY: clean
+clean: down ## stop the dev environment and remove the virtualenv
+	rm -rf $(VENV) *.egg-info

@@ -32,15 +32,21 @@ def _tie_to_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def start_time(pid: int) -> int | None:
-    """The start time (clock ticks since boot) of a live process; None when gone or a zombie."""
+def _stat(pid: int) -> tuple[str, int] | None:
+    """The state letter and start time (clock ticks since boot) of a process, if it exists."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # Field 2 (comm) may contain spaces; everything after the last ')' is space separated.
     fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] in ("Z", "X") else int(fields[19])
+    return fields[0], int(fields[19])
+
+
+def start_time(pid: int) -> int | None:
+    """The start time of a live process; None when it is gone or a zombie."""
+    stat = _stat(pid)
+    return None if stat is None or stat[0] in ("Z", "X") else stat[1]
 
 
 def log_tail(path: Path, lines: int = 20) -> str:
@@ -109,10 +115,10 @@ def spawn(
             start_new_session=True,
             preexec_fn=_tie_to_parent if tie_to_parent else None,
         )
-    started = start_time(proc.pid)
-    if started is None:
-        raise ProcessError(f"{name} exited at once:\n{log_tail(log)}")
-    record = ProcessRecord(name, proc.pid, started, str(log), address, health)
+    # Our unreaped child keeps its /proc entry even when it exited at once.
+    stat = _stat(proc.pid)
+    assert stat is not None, f"{name}: no /proc entry for our own child {proc.pid}"
+    record = ProcessRecord(name, proc.pid, stat[1], str(log), address, health)
     # Keep the Popen object alive for the lifetime of the record so Python reaps the child.
     _children[proc.pid] = proc
     return record

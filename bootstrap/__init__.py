@@ -1,0 +1,1 @@
+"""capy kubeadm bootstrap provider: upstream's KubeadmConfig API, rendered by capy."""

@@ -1,0 +1,1 @@
+"""Code shared by both capy providers, and the `capy` command."""

@@ -1,0 +1,1 @@
+"""capy infrastructure provider: CapyCluster and CapyMachine on four clouds."""

@@ -25,10 +25,12 @@ def _context(health: Health) -> ssl.SSLContext:
 
 
 def http_ok(health: Health, timeout: float = 2.0) -> bool:
-    """True when the URL answers 200."""
+    """True when the URL answers 200. Proxy settings are ignored: every target is loopback."""
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    if health.url.startswith("https"):
+        handlers.append(urllib.request.HTTPSHandler(context=_context(health)))
     try:
-        ctx = _context(health) if health.url.startswith("https") else None
-        with urllib.request.urlopen(health.url, timeout=timeout, context=ctx) as resp:  # noqa: S310
+        with urllib.request.build_opener(*handlers).open(health.url, timeout=timeout) as resp:
             return bool(resp.status == 200)
     except (OSError, urllib.error.URLError, ssl.SSLError):
         return False

@@ -34,6 +34,10 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy --strict
 	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/mypy
 
+.PHONY: crds
+crds: $(STAMP) ## regenerate config/crd from the pydantic models (a test fails when stale)
+	$(BIN)/capy crds
+
 .PHONY: test
 test: lint tools ## the gates, then every test (unit and integration)
 	$(BIN)/pytest -ra

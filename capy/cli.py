@@ -7,6 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from capy.crd import Kind
 
 
 def default_dev_dir() -> Path:
@@ -71,9 +75,40 @@ def _dev_down(args: argparse.Namespace) -> int:
     return 0
 
 
+CRD_DIR = Path(__file__).resolve().parent.parent / "config" / "crd"
+
+
+def all_kinds() -> list[Kind]:
+    """Every kind capy serves, for CRD generation."""
+    from providers.api.v1alpha1 import KINDS as INFRA
+
+    return [*INFRA]
+
+
+def _crds(args: argparse.Namespace) -> int:
+    from capy import crd
+
+    kinds = all_kinds()
+    if args.check:
+        stale = crd.stale(kinds, args.out)
+        for name in stale:
+            print(f"stale: {name}", file=sys.stderr)
+        if stale:
+            print("regenerate with `capy crds` (or `make crds`) and commit", file=sys.stderr)
+        return 1 if stale else 0
+    for path in crd.write(kinds, args.out):
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="capy", description="Cluster API providers in Python.")
     sub = p.add_subparsers(dest="command", required=True)
+
+    crds = sub.add_parser("crds", help="generate the CRDs from the pydantic models")
+    crds.add_argument("--out", type=Path, default=CRD_DIR, help="directory (default: config/crd)")
+    crds.add_argument("--check", action="store_true", help="fail when the files are stale")
+    crds.set_defaults(func=_crds)
 
     dev = sub.add_parser("dev", help="a local management plane for development and demos")
     dev_sub = dev.add_subparsers(dest="action", required=True)

@@ -47,3 +47,22 @@ def namespace(api: client.ApiClient) -> Iterator[str]:
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def capy_crds(plane: PlaneState, toolset: Tools, kubeconfig: Path) -> Path:
+    """capy's generated CRDs, applied from config/crd as a user would."""
+    import subprocess
+
+    from capy.cli import CRD_DIR
+
+    for args in (
+        ["apply", "--server-side", "-f", str(CRD_DIR)],
+        ["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"],
+    ):
+        subprocess.run(
+            [toolset.path("kubectl"), f"--kubeconfig={kubeconfig}", *args],
+            check=True,
+            capture_output=True,
+        )
+    return CRD_DIR

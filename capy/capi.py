@@ -25,12 +25,12 @@ def _meta(obj: Obj) -> Mapping[str, Any]:
     return meta
 
 
-def annotations(obj: Obj) -> Mapping[str, str]:
+def annotations_of(obj: Obj) -> Mapping[str, str]:
     value: Mapping[str, str] = _meta(obj).get("annotations") or {}
     return value
 
 
-def labels(obj: Obj) -> Mapping[str, str]:
+def labels_of(obj: Obj) -> Mapping[str, str]:
     value: Mapping[str, str] = _meta(obj).get("labels") or {}
     return value
 
@@ -65,7 +65,7 @@ class ClusterView:
     @property
     def paused(self) -> bool:
         return bool((self.obj.get("spec") or {}).get("paused")) or (
-            PAUSED_ANNOTATION in annotations(self.obj)
+            PAUSED_ANNOTATION in annotations_of(self.obj)
         )
 
     @property
@@ -89,11 +89,11 @@ class MachineView:
 
     @property
     def cluster_name(self) -> str | None:
-        return self.spec.get("clusterName") or labels(self.obj).get(CLUSTER_NAME_LABEL)
+        return self.spec.get("clusterName") or labels_of(self.obj).get(CLUSTER_NAME_LABEL)
 
     @property
     def is_control_plane(self) -> bool:
-        return CONTROL_PLANE_LABEL in labels(self.obj)
+        return CONTROL_PLANE_LABEL in labels_of(self.obj)
 
     @property
     def data_secret_name(self) -> str | None:
@@ -117,7 +117,7 @@ class MachineView:
 
 def paused_reason(cluster: ClusterView | None, obj: Obj) -> str | None:
     """Why reconciling `obj` must wait, or None: Cluster.spec.paused or the paused annotation."""
-    if PAUSED_ANNOTATION in annotations(obj):
+    if PAUSED_ANNOTATION in annotations_of(obj):
         return f"the object has the {PAUSED_ANNOTATION} annotation"
     if cluster is not None and cluster.paused:
         return f"Cluster {cluster.name} is paused"
@@ -130,10 +130,10 @@ def cloud_delete_allowed(cluster: ClusterView | None, obj: Obj) -> bool:
     clusterctl marks every moved object with the delete-for-move annotation and pauses the
     Cluster first; deleting cloud resources in either state would destroy the moved cluster.
     """
-    moving = DELETE_FOR_MOVE_ANNOTATION in annotations(obj)
+    moving = DELETE_FOR_MOVE_ANNOTATION in annotations_of(obj)
     return not moving and paused_reason(cluster, obj) is None
 
 
 def externally_managed(obj: Obj) -> bool:
     """CAPI's managed-by marker (an annotation in code, a label in some docs: honour both)."""
-    return MANAGED_BY in annotations(obj) or MANAGED_BY in labels(obj)
+    return MANAGED_BY in annotations_of(obj) or MANAGED_BY in labels_of(obj)

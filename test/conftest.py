@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client, config
+
 from capy_harness.plane import ManagementPlane, PlaneState
 from capy_harness.tools import Tools, tools
-from kubernetes import client, config
 
 
 @pytest.fixture(scope="session")

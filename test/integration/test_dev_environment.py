@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from capy_harness.plane import PlaneState
 from capy_harness.tools import Tools
 

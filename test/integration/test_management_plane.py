@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capy_harness.tools import Tools
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from capy_harness.tools import Tools
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from capy_harness.process import ProcessError, ProcessRecord, spawn, start_time, stop, wait_ready
 
 

@@ -1,0 +1,1 @@
+"""The contract engine: what every backend shares about CapyCluster and CapyMachine."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,21 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _infra_run(args: argparse.Namespace) -> int:
+    from providers import operator
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    operator.run(
+        args.backend,
+        namespaces=args.namespace,
+        controller_namespace=args.controller_namespace,
+        resync=args.resync,
+        kubeconfig=args.kubeconfig,
+        liveness=args.liveness,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="capy", description="Cluster API providers in Python.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -109,6 +125,25 @@ def parser() -> argparse.ArgumentParser:
     crds.add_argument("--out", type=Path, default=CRD_DIR, help="directory (default: config/crd)")
     crds.add_argument("--check", action="store_true", help="fail when the files are stale")
     crds.set_defaults(func=_crds)
+
+    infra = sub.add_parser("infra", help="the infrastructure provider")
+    infra_sub = infra.add_subparsers(dest="action", required=True)
+    infra_run = infra_sub.add_parser("run", help="run the controller until interrupted")
+    infra_run.add_argument(
+        "--backend", action="append", default=[], help="enable a backend (repeatable): aws"
+    )
+    infra_run.add_argument(
+        "--namespace", action="append", default=[], help="watch only these namespaces"
+    )
+    infra_run.add_argument(
+        "--controller-namespace",
+        default=os.environ.get("POD_NAMESPACE", "capy-system"),
+        help="namespace of shared identity Secrets (default: $POD_NAMESPACE or capy-system)",
+    )
+    infra_run.add_argument("--resync", type=float, default=300.0, help="seconds between resyncs")
+    infra_run.add_argument("--kubeconfig", help="default: in-cluster, then $KUBECONFIG")
+    infra_run.add_argument("--liveness", help="e.g. http://0.0.0.0:8080/healthz")
+    infra_run.set_defaults(func=_infra_run)
 
     dev = sub.add_parser("dev", help="a local management plane for development and demos")
     dev_sub = dev.add_subparsers(dest="action", required=True)

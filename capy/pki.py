@@ -23,12 +23,17 @@ PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 _BACKDATE = dt.timedelta(minutes=5)
 
 
+_CURVES = {"ecdsa": ec.SECP256R1, "ecdsa-p384": ec.SECP384R1}
+_RSA_BITS = {"rsa": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
+
+
 def new_key(kind: str = "ecdsa") -> PrivateKey:
-    if kind == "ecdsa":
-        return ec.generate_private_key(ec.SECP256R1())
-    if kind == "rsa":
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raise ValueError(f"unknown key kind {kind!r}: use 'ecdsa' or 'rsa'")
+    """A new private key: ecdsa (P-256), ecdsa-p384, rsa (2048 bits), rsa-3072 or rsa-4096."""
+    if kind in _CURVES:
+        return ec.generate_private_key(_CURVES[kind]())
+    if kind in _RSA_BITS:
+        return rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[kind])
+    raise ValueError(f"unknown key kind {kind!r}: use one of {', '.join([*_CURVES, *_RSA_BITS])}")
 
 
 def key_pem(key: PrivateKey) -> bytes:

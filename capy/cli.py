@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from capy.crd import Kind
+    from capy_harness.plane import PlaneState
 
 
 def default_dev_dir() -> Path:
@@ -41,10 +42,7 @@ def _dev_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_status(state: object) -> bool:
-    from capy_harness.plane import PlaneState
-
-    assert isinstance(state, PlaneState)
+def _print_status(state: PlaneState) -> bool:
     ok = True
     width = max([len("COMPONENT"), *(len(c.name) for c in state.components)]) + 2
     print(f"{'COMPONENT':<{width}}{'PID':<9}{'HEALTH':<11}ADDRESS")

@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from capy_harness.plane import PlaneState
+from capy_harness.probe import eventually
 from capy_harness.tools import Tools
 
 pytestmark = pytest.mark.integration
@@ -110,7 +110,5 @@ def test_components_die_with_a_killed_starter(tmp_path: Path, toolset: Tools) ->
         starter.send_signal(signal.SIGKILL)
         starter.wait()
 
-    deadline = time.monotonic() + 30
-    while any(c.alive() for c in state.components) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    eventually(lambda: not any(c.alive() for c in state.components))
     assert_all_gone(state)

@@ -7,15 +7,14 @@ call: owner lookup, finalizer, pause and the unpause nudge, delete-for-move.
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from capy_harness.probe import free_port, wait_healthy
+from capy_harness.probe import eventually, free_port, wait_healthy
 from capy_harness.process import Health, ProcessRecord, spawn, stop
 
 pytestmark = pytest.mark.integration
@@ -40,17 +39,6 @@ def operator(kubeconfig: Path, capy_crds: Path, tmp_path_factory: pytest.TempPat
         yield record
     finally:
         stop(record)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"not reached in {timeout}s; last value: {value!r}")
 
 
 def condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,23 +10,12 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from capy_harness.probe import eventually
 from capy_harness.tools import Tools
 
 pytestmark = pytest.mark.integration
 
 CAPI = ("cluster.x-k8s.io", "v1beta2")
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """Poll `check` until it returns a truthy value; fail with the last value seen."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"condition not met after {timeout}s; last value: {value!r}")
 
 
 def cluster(name: str, **spec: Any) -> dict[str, Any]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import TypeVar
 
 from capy_harness.process import Health, ProcessRecord, wait_ready
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -55,3 +60,15 @@ def wait_healthy(record: ProcessRecord, timeout: float) -> None:
     if health is None:
         raise ValueError(f"{record.name} has no health endpoint")
     wait_ready(record, lambda: http_ok(health), timeout)
+
+
+def eventually(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.3) -> T:
+    """Poll `check` until it returns something truthy and return it; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout:.0f}s; last value: {value!r}")
+        time.sleep(interval)
+        value = check()
+    return value

@@ -223,6 +223,14 @@ class ApiServer:
             return
 
 
+def api_server_from_kubeconfig(kubeconfig: str) -> ApiServer:
+    """`Kube` for a cluster described by kubeconfig text, e.g. a `<cluster>-kubeconfig` value."""
+    import yaml
+    from kubernetes import config
+
+    return ApiServer(config.new_client_from_config_dict(yaml.safe_load(kubeconfig)))
+
+
 def _singular(res: Resource) -> str:
     # CoreV1Api method names use snake_case kinds: config_map, secret, event.
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in res.kind).lstrip("_")

@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -87,9 +88,24 @@ class CertificateAuthority:
     common_name: str
     validity: dt.timedelta = dt.timedelta(days=365)
     key: PrivateKey = field(default_factory=new_key)
+    existing: x509.Certificate | None = field(default=None, repr=False)
+    """An already issued CA certificate for `key`; a new self-signed one is made otherwise."""
     cert: x509.Certificate = field(init=False)
 
+    @classmethod
+    def load(cls, pair: KeyPair, validity: dt.timedelta = dt.timedelta(days=365)) -> Self:
+        """A CA from PEM (e.g. a cluster's `<cluster>-ca` Secret), to issue more leaves."""
+        cert = x509.load_pem_x509_certificate(pair.cert)
+        key = serialization.load_pem_private_key(pair.key, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise ValueError("a CA key must be ECDSA or RSA")
+        name = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        return cls(str(name), validity, key, cert)
+
     def __post_init__(self) -> None:
+        if self.existing is not None:
+            self.cert = self.existing
+            return
         now = dt.datetime.now(dt.UTC)
         subject = _name(self.common_name)
         self.cert = (

@@ -31,11 +31,12 @@ class Trust:
     client: pki.CertificateAuthority
 
     @classmethod
-    def create(cls, directory: Path) -> Trust:
+    def create(cls, directory: Path, ca: pki.CertificateAuthority | None = None) -> Trust:
+        """New CAs, or one given CA for both roles, as kubeadm uses a workload cluster's CA."""
         trust = cls(
             directory,
-            pki.CertificateAuthority("capy-harness-serving-ca"),
-            pki.CertificateAuthority("capy-harness-client-ca"),
+            ca or pki.CertificateAuthority("capy-harness-serving-ca"),
+            ca or pki.CertificateAuthority("capy-harness-client-ca"),
         )
         trust.serving.pair.write(directory, "serving-ca")
         trust.client.pair.write(directory, "client-ca")
@@ -58,12 +59,14 @@ class Trust:
         return self.directory / stem
 
 
-def start_etcd(tools: Tools, state: Path, *, tie_to_parent: bool) -> ProcessRecord:
+def start_etcd(
+    tools: Tools, state: Path, *, tie_to_parent: bool, name: str = "etcd"
+) -> ProcessRecord:
     client, peer = free_port(), free_port()
     url = f"http://{LOOPBACK}:{client}"
     peer_url = f"http://{LOOPBACK}:{peer}"
     return spawn(
-        "etcd",
+        name,
         [
             tools.path("etcd"),
             "--name=capy",
@@ -78,7 +81,7 @@ def start_etcd(tools: Tools, state: Path, *, tie_to_parent: bool) -> ProcessReco
             "--unsafe-no-fsync",
             "--log-level=warn",
         ],
-        state / "logs" / "etcd.log",
+        state / "logs" / f"{name}.log",
         address=url,
         health=Health(f"{url}/health"),
         tie_to_parent=tie_to_parent,
@@ -86,17 +89,24 @@ def start_etcd(tools: Tools, state: Path, *, tie_to_parent: bool) -> ProcessReco
 
 
 def start_apiserver(
-    tools: Tools, state: Path, trust: Trust, etcd_url: str, *, tie_to_parent: bool
+    tools: Tools,
+    state: Path,
+    trust: Trust,
+    etcd_url: str,
+    *,
+    tie_to_parent: bool,
+    port: int | None = None,
+    name: str = "kube-apiserver",
 ) -> tuple[ProcessRecord, Path]:
     """Start kube-apiserver; returns its record and the admin kubeconfig it accepts."""
-    port = free_port()
+    port = port or free_port()
     cert_dir = trust.serving_cert("apiserver")
     pki_dir = trust.directory
     url = f"https://{LOOPBACK}:{port}"
     admin = trust.client.issue(ADMIN_USER, organizations=("system:masters",), client=True)
     admin_crt, admin_key = admin.write(pki_dir, "admin")
     record = spawn(
-        "kube-apiserver",
+        name,
         [
             tools.path("kube-apiserver"),
             f"--advertise-address={LOOPBACK}",
@@ -107,6 +117,8 @@ def start_apiserver(
             f"--etcd-servers={etcd_url}",
             "--service-cluster-ip-range=10.96.0.0/24",
             "--authorization-mode=Node,RBAC",
+            # As kubeadm sets it: joining machines authenticate with bootstrap tokens.
+            "--enable-bootstrap-token-auth=true",
             "--allow-privileged=true",
             f"--client-ca-file={pki_dir / 'client-ca.crt'}",
             f"--service-account-issuer={url}",
@@ -118,7 +130,7 @@ def start_apiserver(
             "--endpoint-reconciler-type=none",
             "--v=1",
         ],
-        state / "logs" / "kube-apiserver.log",
+        state / "logs" / f"{name}.log",
         address=url,
         health=Health(
             f"{url}/readyz", ca=str(trust.serving_ca_file), cert=str(admin_crt), key=str(admin_key)
@@ -126,34 +138,40 @@ def start_apiserver(
         tie_to_parent=tie_to_parent,
     )
     kubeconfig = state / "kubeconfig"
-    write_kubeconfig(kubeconfig, url, trust.serving.pair.cert, admin, "capy-dev")
+    kubeconfig.touch(mode=0o600)
+    kubeconfig.write_text(kubeconfig_yaml(url, trust.serving.pair.cert, admin, "capy-dev"))
     return record, kubeconfig
 
 
-def write_kubeconfig(path: Path, server: str, ca_pem: bytes, user: pki.KeyPair, name: str) -> None:
+def kubeconfig_yaml(server: str, ca_pem: bytes, user: pki.KeyPair, cluster: str) -> str:
+    """An admin kubeconfig named the way Cluster API names `<cluster>-kubeconfig` contents."""
+
     def b64(data: bytes) -> str:
         return base64.b64encode(data).decode()
 
+    user_name, context = f"{cluster}-admin", f"{cluster}-admin@{cluster}"
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {"name": name, "cluster": {"server": server, "certificate-authority-data": b64(ca_pem)}}
+            {
+                "name": cluster,
+                "cluster": {"server": server, "certificate-authority-data": b64(ca_pem)},
+            }
         ],
         "users": [
             {
-                "name": name,
+                "name": user_name,
                 "user": {
                     "client-certificate-data": b64(user.cert),
                     "client-key-data": b64(user.key),
                 },
             }
         ],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
+        "contexts": [{"name": context, "context": {"cluster": cluster, "user": user_name}}],
+        "current-context": context,
     }
-    path.touch(mode=0o600)
-    path.write_text(yaml.safe_dump(config))
+    return yaml.safe_dump(config)
 
 
 # No kubelet runs here, so only controllers that act on API objects alone are useful: namespace

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import kopf
 
 from capy import capi
+from capy.errors import ReconcileError
 from capy.kube import ApiServer, Obj
 from providers.api.v1alpha1 import GROUP, VERSION
 from providers.core import cluster as cluster_rec
 from providers.core import machine as machine_rec
 from providers.core.backend import Backend
 from providers.core.engine import CAPY_CLUSTERS, CAPY_MACHINES, FINALIZER, Engine
-from providers.core.errors import ReconcileError
 
 log = logging.getLogger("capy.infrastructure")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from capy import capi, conditions
+from capy.errors import ReconcileError, WaitingFor
 from capy.kube import CLUSTERS, Obj
 from providers.api.v1alpha1 import CapyClusterSpec, CapyClusterStatus
 from providers.core.backend import ClusterRequest, backend_of
@@ -22,7 +23,6 @@ from providers.core.engine import (
     not_paused,
     write_status,
 )
-from providers.core.errors import ReconcileError, WaitingFor
 
 READY_FROM = ("InfrastructureProvisioned",)
 

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from capy import capi, conditions
+from capy.errors import InvalidSpec, WaitingFor
 from capy.kube import SECRETS, Kube, Obj, Resource, record_event, secret_data
 from capy.meta import Condition
 from capy.model import KubeModel
 from providers.api.v1alpha1 import GROUP, VERSION, CapyClusterSpec
 from providers.core.backend import Backend, Check
-from providers.core.errors import InvalidSpec, WaitingFor
 
 CAPY_CLUSTERS = Resource(GROUP, VERSION, "capyclusters", "CapyCluster")
 CAPY_MACHINES = Resource(GROUP, VERSION, "capymachines", "CapyMachine")

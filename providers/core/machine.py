@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from capy import capi, conditions
+from capy.errors import InvalidSpec, ReconcileError, WaitingFor
 from capy.kube import CLUSTERS, MACHINES, SECRETS, Obj, secret_data
 from providers.api.v1alpha1 import CapyClusterStatus, CapyMachineSpec, CapyMachineStatus
 from providers.core.backend import MachineRequest, backend_of
@@ -22,7 +23,6 @@ from providers.core.engine import (
     not_paused,
     write_status,
 )
-from providers.core.errors import InvalidSpec, ReconcileError, WaitingFor
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Why a reconcile stopped short. The operator maps these to kopf in one place.
+"""Why a reconcile stopped short, in both providers; each operator maps these to kopf once.
 
 Each error carries a condition reason (CamelCase) and a message safe to show in conditions and
 Events: never credentials, tokens or bootstrap data.

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pytest
 
 from capy import capi
+from capy.errors import InvalidSpec, WaitingFor
 from capy.kube import CLUSTERS, EVENTS, MACHINES, SECRETS, Obj
 from capy.meta import APIEndpoint, FailureDomain, MachineAddress
 from capy_harness.memory_kube import MemoryKube
@@ -26,7 +27,6 @@ from providers.core.backend import (
     MachineRequest,
 )
 from providers.core.engine import CAPY_CLUSTERS, CAPY_MACHINES, Engine
-from providers.core.errors import InvalidSpec, WaitingFor
 
 NS = "team-a"
 T = TypeVar("T")

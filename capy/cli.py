@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from capy.crd import CRD_DIR
+
 if TYPE_CHECKING:
     from capy.crd import Kind
     from capy_harness.plane import PlaneState
@@ -72,9 +74,6 @@ def _dev_down(args: argparse.Namespace) -> int:
     stopped = stop_directory(args.dir)
     print(f"stopped {', '.join(stopped)}" if stopped else f"nothing running in {args.dir}")
     return 0
-
-
-CRD_DIR = Path(__file__).resolve().parent.parent / "config" / "crd"
 
 
 def all_kinds() -> list[Kind]:

@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+# Where the generated CRDs live in the repository (the source of config/ manifests).
+CRD_DIR = Path(__file__).resolve().parent.parent / "config" / "crd"
+
 # Keywords that carry meaning for the API server; everything else pydantic writes is dropped.
 _KEEP = {
     "type",

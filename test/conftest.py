@@ -51,19 +51,8 @@ def namespace(api: client.ApiClient) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def capy_crds(plane: PlaneState, toolset: Tools, kubeconfig: Path) -> Path:
-    """capy's generated CRDs, applied from config/crd as a user would."""
-    import subprocess
+def capy_crds(plane: PlaneState) -> Path:
+    """capy's generated CRDs; the plane installs them from config/crd at start."""
+    from capy.crd import CRD_DIR
 
-    from capy.cli import CRD_DIR
-
-    for args in (
-        ["apply", "--server-side", "-f", str(CRD_DIR)],
-        ["wait", "--for=condition=Established", "crd", "--all", "--timeout=60s"],
-    ):
-        subprocess.run(
-            [toolset.path("kubectl"), f"--kubeconfig={kubeconfig}", *args],
-            check=True,
-            capture_output=True,
-        )
     return CRD_DIR

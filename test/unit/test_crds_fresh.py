@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from capy import crd
-from capy.cli import CRD_DIR, all_kinds
+from capy.cli import all_kinds
+from capy.crd import CRD_DIR
 
 
 def test_generated_crds_are_committed_and_fresh() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from capy.crd import CRD_DIR
 from capy_harness import capi, controlplane
 from capy_harness.probe import free_port, http_ok, wait_healthy
 from capy_harness.process import ProcessRecord, stop
@@ -119,6 +120,9 @@ class ManagementPlane:
         for key in CRD_SOURCES:
             manager = capi.MANAGERS[key]
             crds += capi.crds_for(manager, t.capi_source, ports.get(manager.name), ca)
+        # capy's own generated CRDs, so `kubectl explain capycluster` works at once.
+        for path in sorted(CRD_DIR.glob("*.yaml")):
+            crds += capi.load_all(path)
         capi.kubectl_apply(t, kubeconfig, crds)
         capi.wait_established(t, kubeconfig)
 

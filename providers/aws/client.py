@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,13 +19,35 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from capy.errors import CloudQuota, DeletionBlocked, InvalidSpec, Retryable
-from providers.aws.types import Image, Instance, InstanceRequest
+from providers.aws.types import (
+    Image,
+    Instance,
+    InstanceRequest,
+    NatGateway,
+    Rule,
+    Subnet,
+    Tagged,
+    Vpc,
+)
 
 _THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequests"}
-_QUOTA = {"InstanceLimitExceeded", "VcpuLimitExceeded", "AddressLimitExceeded",
-          "VpcLimitExceeded", "InsufficientInstanceCapacity", "TooManyLoadBalancers"}  # fmt: skip
-_INVALID_PREFIXES = ("InvalidAMIID", "InvalidParameter", "InvalidKeyPair", "InvalidSubnetID",
-                     "InvalidGroup", "Unsupported", "InvalidInstanceType")  # fmt: skip
+_QUOTA = {
+    "InstanceLimitExceeded",
+    "VcpuLimitExceeded",
+    "AddressLimitExceeded",
+    "VpcLimitExceeded",
+    "InsufficientInstanceCapacity",
+    "TooManyLoadBalancers",
+}
+_INVALID_PREFIXES = (
+    "InvalidAMIID",
+    "InvalidParameter",
+    "InvalidKeyPair",
+    "InvalidSubnetID",
+    "InvalidGroup",
+    "Unsupported",
+    "InvalidInstanceType",
+)
 
 
 class NotFound(Exception):
@@ -59,8 +82,9 @@ class Target:
     session_token: str | None = None
 
     @classmethod
-    def from_secret(cls, region: str, data: Mapping[str, bytes] | None,
-                    endpoint_url: str | None = None) -> Target:  # fmt: skip
+    def from_secret(
+        cls, region: str, data: Mapping[str, bytes] | None, endpoint_url: str | None = None
+    ) -> Target:
         """Credentials from an identityRef Secret (AccessKeyID, SecretAccessKey, SessionToken)."""
         if data is None:
             return cls(region, endpoint_url)
@@ -72,9 +96,12 @@ class Target:
             )
         token = data.get("SessionToken")
         return cls(
-            region, endpoint_url, data["AccessKeyID"].decode(), data["SecretAccessKey"].decode(),
+            region,
+            endpoint_url,
+            data["AccessKeyID"].decode(),
+            data["SecretAccessKey"].decode(),
             token.decode() if token else None,
-        )  # fmt: skip
+        )
 
     @property
     def account_key(self) -> tuple[str | None, str | None, str]:
@@ -243,8 +270,9 @@ class EC2Compute:
 
     def describe_instance(self, instance_id: str) -> Instance | None:
         try:
-            out = self._call("describe_instances", f"describing {instance_id}",
-                             InstanceIds=[instance_id])  # fmt: skip
+            out = self._call(
+                "describe_instances", f"describing {instance_id}", InstanceIds=[instance_id]
+            )
         except NotFound:
             return None
         found = [_instance(i) for r in out["Reservations"] for i in r["Instances"]]
@@ -252,27 +280,333 @@ class EC2Compute:
 
     def terminate_instance(self, instance_id: str) -> None:
         try:
-            self._call("terminate_instances", f"terminating {instance_id}",
-                       InstanceIds=[instance_id])  # fmt: skip
+            self._call(
+                "terminate_instances", f"terminating {instance_id}", InstanceIds=[instance_id]
+            )
         except NotFound:
             return
 
     def find_images(self, name_pattern: str, owner: str) -> list[Image]:
         out = self._call(
-            "describe_images", f"looking up images {name_pattern!r} of {owner}",
-            Owners=[owner], Filters=[{"Name": "name", "Values": [name_pattern]},
-                                     {"Name": "state", "Values": ["available"]}],
-        )  # fmt: skip
+            "describe_images",
+            f"looking up images {name_pattern!r} of {owner}",
+            Owners=[owner],
+            Filters=[
+                {"Name": "name", "Values": [name_pattern]},
+                {"Name": "state", "Values": ["available"]},
+            ],
+        )
         images = [
-            Image(i["ImageId"], i.get("Name", ""), i.get("CreationDate", ""),
-                  i.get("RootDeviceName") or "/dev/sda1")
+            Image(
+                i["ImageId"],
+                i.get("Name", ""),
+                i.get("CreationDate", ""),
+                i.get("RootDeviceName") or "/dev/sda1",
+            )
             for i in out["Images"]
-        ]  # fmt: skip
+        ]
         return sorted(images, key=lambda i: i.created, reverse=True)
 
     def availability_zones(self) -> list[str]:
         out = self._call(
-            "describe_availability_zones", "listing availability zones",
+            "describe_availability_zones",
+            "listing availability zones",
             Filters=[{"Name": "state", "Values": ["available"]}],
-        )  # fmt: skip
+        )
         return sorted(z["ZoneName"] for z in out["AvailabilityZones"])
+
+
+class Network(Protocol):
+    def find_vpcs(self, tags: Mapping[str, str]) -> list[Vpc]: ...
+    def describe_vpc(self, vpc_id: str) -> Vpc | None: ...
+    def create_vpc(self, cidr: str, tags: Mapping[str, str]) -> Vpc: ...
+    def delete_vpc(self, vpc_id: str) -> None: ...
+    def find_subnets(self, vpc_id: str) -> list[Subnet]: ...
+    def create_subnet(
+        self, vpc_id: str, cidr: str, zone: str, public: bool, tags: Mapping[str, str]
+    ) -> Subnet: ...
+    def delete_subnet(self, subnet_id: str) -> None: ...
+    def find_tagged(self, kind: str, tags: Mapping[str, str]) -> list[Tagged]: ...
+    def create_internet_gateway(self, vpc_id: str, tags: Mapping[str, str]) -> Tagged: ...
+    def delete_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
+    def allocate_address(self, tags: Mapping[str, str]) -> Tagged: ...
+    def release_address(self, allocation_id: str) -> None: ...
+    def find_nat_gateways(self, vpc_id: str) -> list[NatGateway]: ...
+    def create_nat_gateway(
+        self, subnet_id: str, allocation_id: str, token: str, tags: Mapping[str, str]
+    ) -> NatGateway: ...
+    def delete_nat_gateway(self, nat_id: str) -> None: ...
+    def create_route_table(self, vpc_id: str, tags: Mapping[str, str]) -> Tagged: ...
+    def ensure_default_route(self, table_id: str, gateway_id: str, nat: bool) -> None: ...
+    def associate_route_table(self, table_id: str, subnet_id: str) -> None: ...
+    def delete_route_table(self, table_id: str) -> None: ...
+    def create_security_group(self, vpc_id: str, name: str, tags: Mapping[str, str]) -> Tagged: ...
+    def authorize(self, group_id: str, rules: Sequence[tuple[Rule, str | None]]) -> None: ...
+    def delete_security_group(self, group_id: str) -> None: ...
+    def foreign_interfaces(self, vpc_id: str, ours: Sequence[str]) -> list[str]: ...
+
+
+_TAGGED_CALLS = {
+    "internet-gateway": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
+    "route-table": ("describe_route_tables", "RouteTables", "RouteTableId"),
+    "security-group": ("describe_security_groups", "SecurityGroups", "GroupId"),
+    "address": ("describe_addresses", "Addresses", "AllocationId"),
+}
+
+
+class EC2Network:
+    """`Network` over EC2."""
+
+    def __init__(self, sessions: Sessions, target: Target) -> None:
+        self.sessions, self.target = sessions, target
+
+    def _call(self, op: str, what: str, **kwargs: Any) -> Any:
+        return self.sessions.call(self.target, "ec2", op, what, **kwargs)
+
+    def _spec(self, kind: str, tags: Mapping[str, str]) -> list[dict[str, Any]]:
+        return [{"ResourceType": kind, "Tags": tag_list(tags)}]
+
+    def find_vpcs(self, tags: Mapping[str, str]) -> list[Vpc]:
+        out = self._call("describe_vpcs", "finding VPCs", Filters=tag_filters(tags))
+        return [Vpc(v["VpcId"], v["CidrBlock"], _tags(v.get("Tags"))) for v in out["Vpcs"]]
+
+    def describe_vpc(self, vpc_id: str) -> Vpc | None:
+        try:
+            out = self._call("describe_vpcs", f"describing {vpc_id}", VpcIds=[vpc_id])
+        except NotFound:
+            return None
+        return next(
+            (Vpc(v["VpcId"], v["CidrBlock"], _tags(v.get("Tags"))) for v in out["Vpcs"]), None
+        )
+
+    def create_vpc(self, cidr: str, tags: Mapping[str, str]) -> Vpc:
+        v = self._call(
+            "create_vpc",
+            f"creating VPC {cidr}",
+            CidrBlock=cidr,
+            TagSpecifications=self._spec("vpc", tags),
+        )["Vpc"]
+        for attr in ("EnableDnsSupport", "EnableDnsHostnames"):
+            self._call(
+                "modify_vpc_attribute",
+                f"enabling {attr}",
+                VpcId=v["VpcId"],
+                **{attr: {"Value": True}},
+            )
+        return Vpc(v["VpcId"], v["CidrBlock"], dict(tags))
+
+    def delete_vpc(self, vpc_id: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_vpc", f"deleting VPC {vpc_id}", VpcId=vpc_id)
+
+    def find_subnets(self, vpc_id: str) -> list[Subnet]:
+        out = self._call(
+            "describe_subnets",
+            f"listing subnets of {vpc_id}",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        return [
+            Subnet(s["SubnetId"], s["AvailabilityZone"], s["CidrBlock"], _tags(s.get("Tags")))
+            for s in out["Subnets"]
+        ]
+
+    def create_subnet(
+        self, vpc_id: str, cidr: str, zone: str, public: bool, tags: Mapping[str, str]
+    ) -> Subnet:
+        s = self._call(
+            "create_subnet",
+            f"creating subnet {cidr} in {zone}",
+            VpcId=vpc_id,
+            CidrBlock=cidr,
+            AvailabilityZone=zone,
+            TagSpecifications=self._spec("subnet", tags),
+        )["Subnet"]
+        if public:
+            self._call(
+                "modify_subnet_attribute",
+                "mapping public IPs",
+                SubnetId=s["SubnetId"],
+                MapPublicIpOnLaunch={"Value": True},
+            )
+        return Subnet(s["SubnetId"], zone, cidr, dict(tags))
+
+    def delete_subnet(self, subnet_id: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_subnet", f"deleting subnet {subnet_id}", SubnetId=subnet_id)
+
+    def find_tagged(self, kind: str, tags: Mapping[str, str]) -> list[Tagged]:
+        op, key, id_key = _TAGGED_CALLS[kind]
+        out = self._call(op, f"finding {kind}s", Filters=tag_filters(tags))
+        return [Tagged(r[id_key], _tags(r.get("Tags"))) for r in out[key]]
+
+    def create_internet_gateway(self, vpc_id: str, tags: Mapping[str, str]) -> Tagged:
+        igw = self._call(
+            "create_internet_gateway",
+            "creating internet gateway",
+            TagSpecifications=self._spec("internet-gateway", tags),
+        )
+        igw_id = igw["InternetGateway"]["InternetGatewayId"]
+        self._call(
+            "attach_internet_gateway", f"attaching {igw_id}", InternetGatewayId=igw_id, VpcId=vpc_id
+        )
+        return Tagged(igw_id, dict(tags))
+
+    def delete_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
+        with suppress(NotFound):
+            self._call(
+                "detach_internet_gateway",
+                f"detaching {igw_id}",
+                InternetGatewayId=igw_id,
+                VpcId=vpc_id,
+            )
+        with suppress(NotFound):
+            self._call("delete_internet_gateway", f"deleting {igw_id}", InternetGatewayId=igw_id)
+
+    def allocate_address(self, tags: Mapping[str, str]) -> Tagged:
+        out = self._call(
+            "allocate_address",
+            "allocating an elastic IP",
+            Domain="vpc",
+            TagSpecifications=self._spec("elastic-ip", tags),
+        )
+        return Tagged(out["AllocationId"], dict(tags))
+
+    def release_address(self, allocation_id: str) -> None:
+        with suppress(NotFound):
+            self._call("release_address", f"releasing {allocation_id}", AllocationId=allocation_id)
+
+    def find_nat_gateways(self, vpc_id: str) -> list[NatGateway]:
+        out = self._call(
+            "describe_nat_gateways",
+            f"listing NAT gateways of {vpc_id}",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        return [
+            NatGateway(
+                n["NatGatewayId"],
+                n["SubnetId"],
+                n["State"],
+                next((a.get("AllocationId") for a in n.get("NatGatewayAddresses", [])), None),
+                _tags(n.get("Tags")),
+            )
+            for n in out["NatGateways"]
+            if n["State"] not in ("deleted", "deleting", "failed")
+        ]
+
+    def create_nat_gateway(
+        self, subnet_id: str, allocation_id: str, token: str, tags: Mapping[str, str]
+    ) -> NatGateway:
+        n = self._call(
+            "create_nat_gateway",
+            f"creating NAT gateway in {subnet_id}",
+            SubnetId=subnet_id,
+            AllocationId=allocation_id,
+            ClientToken=token,
+            TagSpecifications=self._spec("natgateway", tags),
+        )["NatGateway"]
+        return NatGateway(n["NatGatewayId"], subnet_id, n["State"], allocation_id, dict(tags))
+
+    def delete_nat_gateway(self, nat_id: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_nat_gateway", f"deleting {nat_id}", NatGatewayId=nat_id)
+
+    def create_route_table(self, vpc_id: str, tags: Mapping[str, str]) -> Tagged:
+        rt = self._call(
+            "create_route_table",
+            "creating route table",
+            VpcId=vpc_id,
+            TagSpecifications=self._spec("route-table", tags),
+        )["RouteTable"]
+        return Tagged(rt["RouteTableId"], dict(tags))
+
+    def ensure_default_route(self, table_id: str, gateway_id: str, nat: bool) -> None:
+        target = {"NatGatewayId": gateway_id} if nat else {"GatewayId": gateway_id}
+        try:
+            self._call(
+                "create_route",
+                f"routing 0.0.0.0/0 of {table_id}",
+                RouteTableId=table_id,
+                DestinationCidrBlock="0.0.0.0/0",
+                **target,
+            )
+        except Retryable as err:
+            if "RouteAlreadyExists" not in err.message:
+                raise
+
+    def associate_route_table(self, table_id: str, subnet_id: str) -> None:
+        out = self._call("describe_route_tables", f"checking {table_id}", RouteTableIds=[table_id])
+        done = {a.get("SubnetId") for t in out["RouteTables"] for a in t.get("Associations", [])}
+        if subnet_id not in done:
+            self._call(
+                "associate_route_table",
+                f"associating {table_id} with {subnet_id}",
+                RouteTableId=table_id,
+                SubnetId=subnet_id,
+            )
+
+    def delete_route_table(self, table_id: str) -> None:
+        with suppress(NotFound):
+            out = self._call(
+                "describe_route_tables", f"reading {table_id}", RouteTableIds=[table_id]
+            )
+            for t in out["RouteTables"]:
+                for a in t.get("Associations", []):
+                    if not a.get("Main"):
+                        self._call(
+                            "disassociate_route_table",
+                            "disassociating",
+                            AssociationId=a["RouteTableAssociationId"],
+                        )
+            self._call("delete_route_table", f"deleting {table_id}", RouteTableId=table_id)
+
+    def create_security_group(self, vpc_id: str, name: str, tags: Mapping[str, str]) -> Tagged:
+        g = self._call(
+            "create_security_group",
+            f"creating security group {name}",
+            VpcId=vpc_id,
+            GroupName=name,
+            Description=f"capy: {name}",
+            TagSpecifications=self._spec("security-group", tags),
+        )
+        return Tagged(g["GroupId"], dict(tags))
+
+    def authorize(self, group_id: str, rules: Sequence[tuple[Rule, str | None]]) -> None:
+        perms = []
+        for rule, source_group in rules:
+            perm: dict[str, Any] = {
+                "IpProtocol": rule.protocol,
+                "FromPort": rule.from_port,
+                "ToPort": rule.to_port,
+            }
+            if source_group:
+                perm["UserIdGroupPairs"] = [{"GroupId": source_group}]
+            else:
+                perm["IpRanges"] = [{"CidrIp": rule.cidr or "0.0.0.0/0"}]
+            perms.append(perm)
+        try:
+            self._call(
+                "authorize_security_group_ingress",
+                f"authorizing {group_id}",
+                GroupId=group_id,
+                IpPermissions=perms,
+            )
+        except Retryable as err:
+            if "InvalidPermission.Duplicate" not in err.message:
+                raise
+
+    def delete_security_group(self, group_id: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_security_group", f"deleting {group_id}", GroupId=group_id)
+
+    def foreign_interfaces(self, vpc_id: str, ours: Sequence[str]) -> list[str]:
+        out = self._call(
+            "describe_network_interfaces",
+            f"listing interfaces in {vpc_id}",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+        )
+        return sorted(
+            n["NetworkInterfaceId"]
+            for n in out["NetworkInterfaces"]
+            if (n.get("Attachment") or {}).get("InstanceId") not in ours
+            and n.get("InterfaceType", "interface") == "interface"
+        )

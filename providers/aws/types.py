@@ -42,3 +42,54 @@ class InstanceRequest:
     root_volume_size: int | None = None
     root_volume_type: str | None = None
     root_device_name: str = "/dev/sda1"
+
+
+@dataclass(frozen=True)
+class Vpc:
+    id: str
+    cidr: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Subnet:
+    id: str
+    availability_zone: str
+    cidr: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    id: str
+    subnet_id: str
+    state: str
+    allocation_id: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Any EC2 resource found by its tags: internet gateways, route tables, groups, addresses."""
+
+    id: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ingress rule: TCP ports from a CIDR or from another security group (by role)."""
+
+    from_port: int
+    to_port: int
+    cidr: str | None = None
+    source_role: str | None = None
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    arn: str
+    dns_name: str
+    state: str
+    target_group_arn: str | None = None

@@ -331,7 +331,7 @@ class Network(Protocol):
     def delete_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
     def allocate_address(self, tags: Mapping[str, str]) -> Tagged: ...
     def release_address(self, allocation_id: str) -> None: ...
-    def find_nat_gateways(self, vpc_id: str) -> list[NatGateway]: ...
+    def find_nat_gateways(self, vpc_id: str, *, deleting: bool = False) -> list[NatGateway]: ...
     def create_nat_gateway(
         self, subnet_id: str, allocation_id: str, token: str, tags: Mapping[str, str]
     ) -> NatGateway: ...
@@ -342,11 +342,14 @@ class Network(Protocol):
     def delete_route_table(self, table_id: str) -> None: ...
     def create_security_group(self, vpc_id: str, name: str, tags: Mapping[str, str]) -> Tagged: ...
     def authorize(self, group_id: str, rules: Sequence[tuple[Rule, str | None]]) -> None: ...
+    def delete_interface(self, interface_id: str) -> None: ...
+    def revoke_all(self, group_id: str) -> None: ...
     def delete_security_group(self, group_id: str) -> None: ...
-    def foreign_interfaces(self, vpc_id: str, ours: Sequence[str]) -> list[str]: ...
+    def foreign_interfaces(self, subnet_ids: Sequence[str], ours: Sequence[str]) -> list[str]: ...
 
 
 _TAGGED_CALLS = {
+    "subnet": ("describe_subnets", "Subnets", "SubnetId"),
     "internet-gateway": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId"),
     "route-table": ("describe_route_tables", "RouteTables", "RouteTableId"),
     "security-group": ("describe_security_groups", "SecurityGroups", "GroupId"),
@@ -475,11 +478,13 @@ class EC2Network:
         with suppress(NotFound):
             self._call("release_address", f"releasing {allocation_id}", AllocationId=allocation_id)
 
-    def find_nat_gateways(self, vpc_id: str) -> list[NatGateway]:
+    def find_nat_gateways(self, vpc_id: str, *, deleting: bool = False) -> list[NatGateway]:
+        """Live NAT gateways of the VPC; with `deleting`, also those still being deleted."""
+        gone = ("deleted", "failed") if deleting else ("deleted", "deleting", "failed")
         out = self._call(
             "describe_nat_gateways",
             f"listing NAT gateways of {vpc_id}",
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+            Filter=[{"Name": "vpc-id", "Values": [vpc_id]}],
         )
         return [
             NatGateway(
@@ -488,9 +493,10 @@ class EC2Network:
                 n["State"],
                 next((a.get("AllocationId") for a in n.get("NatGatewayAddresses", [])), None),
                 _tags(n.get("Tags")),
+                next((a.get("NetworkInterfaceId") for a in n.get("NatGatewayAddresses", [])), None),
             )
             for n in out["NatGateways"]
-            if n["State"] not in ("deleted", "deleting", "failed")
+            if n["State"] not in gone
         ]
 
     def create_nat_gateway(
@@ -594,15 +600,39 @@ class EC2Network:
             if "InvalidPermission.Duplicate" not in err.message:
                 raise
 
+    def delete_interface(self, interface_id: str) -> None:
+        with suppress(NotFound):
+            self._call(
+                "delete_network_interface",
+                f"deleting {interface_id}",
+                NetworkInterfaceId=interface_id,
+            )
+
+    def revoke_all(self, group_id: str) -> None:
+        """Drop every ingress rule, so groups that reference each other can be deleted."""
+        with suppress(NotFound):
+            out = self._call("describe_security_groups", f"reading {group_id}", GroupIds=[group_id])
+            perms = [p for g in out["SecurityGroups"] for p in g.get("IpPermissions", [])]
+            if perms:
+                self._call(
+                    "revoke_security_group_ingress",
+                    f"revoking rules of {group_id}",
+                    GroupId=group_id,
+                    IpPermissions=perms,
+                )
+
     def delete_security_group(self, group_id: str) -> None:
         with suppress(NotFound):
             self._call("delete_security_group", f"deleting {group_id}", GroupId=group_id)
 
-    def foreign_interfaces(self, vpc_id: str, ours: Sequence[str]) -> list[str]:
+    def foreign_interfaces(self, subnet_ids: Sequence[str], ours: Sequence[str]) -> list[str]:
+        """Interfaces in these subnets not attached to one of `ours` (instance ids)."""
+        if not subnet_ids:
+            return []
         out = self._call(
             "describe_network_interfaces",
-            f"listing interfaces in {vpc_id}",
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
+            "listing network interfaces",
+            Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}],
         )
         return sorted(
             n["NetworkInterfaceId"]

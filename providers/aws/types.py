@@ -66,6 +66,7 @@ class NatGateway:
     state: str
     allocation_id: str | None
     tags: Mapping[str, str] = field(default_factory=dict)
+    interface_id: str | None = None
 
 
 @dataclass(frozen=True)

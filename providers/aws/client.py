@@ -23,6 +23,7 @@ from providers.aws.types import (
     Image,
     Instance,
     InstanceRequest,
+    LoadBalancer,
     NatGateway,
     Rule,
     Subnet,
@@ -640,3 +641,112 @@ class EC2Network:
             if (n.get("Attachment") or {}).get("InstanceId") not in ours
             and n.get("InterfaceType", "interface") == "interface"
         )
+
+
+class LoadBalancing(Protocol):
+    def find_load_balancer(self, name: str) -> LoadBalancer | None: ...
+    def create_load_balancer(self, name: str, subnet_ids: Sequence[str], internal: bool,
+                             tags: Mapping[str, str]) -> LoadBalancer: ...  # fmt: skip
+    def delete_load_balancer(self, arn: str) -> None: ...
+    def find_target_group(self, name: str) -> str | None: ...
+    def create_target_group(self, name: str, vpc_id: str, port: int,
+                            tags: Mapping[str, str]) -> str: ...  # fmt: skip
+    def delete_target_group(self, arn: str) -> None: ...
+    def ensure_listener(self, lb_arn: str, target_group_arn: str, port: int) -> None: ...
+    def register(self, target_group_arn: str, instance_id: str, port: int) -> None: ...
+    def deregister(self, target_group_arn: str, instance_id: str, port: int) -> None: ...
+
+
+class ELBv2:
+    """`LoadBalancing` over Elastic Load Balancing v2 (network load balancers)."""
+
+    def __init__(self, sessions: Sessions, target: Target) -> None:
+        self.sessions, self.target = sessions, target
+
+    def _call(self, op: str, what: str, **kwargs: Any) -> Any:
+        return self.sessions.call(self.target, "elbv2", op, what, **kwargs)
+
+    def find_load_balancer(self, name: str) -> LoadBalancer | None:
+        try:
+            out = self._call("describe_load_balancers", f"finding {name}", Names=[name])
+        except NotFound:
+            return None
+        lb = out["LoadBalancers"][0]
+        return LoadBalancer(lb["LoadBalancerArn"], lb["DNSName"], lb["State"]["Code"])
+
+    def create_load_balancer(
+        self, name: str, subnet_ids: Sequence[str], internal: bool, tags: Mapping[str, str]
+    ) -> LoadBalancer:
+        lb = self._call(
+            "create_load_balancer",
+            f"creating load balancer {name}",
+            Name=name,
+            Type="network",
+            Scheme="internal" if internal else "internet-facing",
+            Subnets=list(subnet_ids),
+            Tags=tag_list(tags),
+        )["LoadBalancers"][0]
+        return LoadBalancer(lb["LoadBalancerArn"], lb["DNSName"], lb["State"]["Code"])
+
+    def delete_load_balancer(self, arn: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_load_balancer", "deleting the load balancer", LoadBalancerArn=arn)
+
+    def find_target_group(self, name: str) -> str | None:
+        try:
+            out = self._call("describe_target_groups", f"finding {name}", Names=[name])
+        except NotFound:
+            return None
+        arn: str = out["TargetGroups"][0]["TargetGroupArn"]
+        return arn
+
+    def create_target_group(
+        self, name: str, vpc_id: str, port: int, tags: Mapping[str, str]
+    ) -> str:
+        out = self._call(
+            "create_target_group",
+            f"creating target group {name}",
+            Name=name,
+            Protocol="TCP",
+            Port=port,
+            VpcId=vpc_id,
+            TargetType="instance",
+            HealthCheckProtocol="TCP",
+            Tags=tag_list(tags),
+        )
+        arn: str = out["TargetGroups"][0]["TargetGroupArn"]
+        return arn
+
+    def delete_target_group(self, arn: str) -> None:
+        with suppress(NotFound):
+            self._call("delete_target_group", "deleting the target group", TargetGroupArn=arn)
+
+    def ensure_listener(self, lb_arn: str, target_group_arn: str, port: int) -> None:
+        out = self._call("describe_listeners", "listing listeners", LoadBalancerArn=lb_arn)
+        if any(listener["Port"] == port for listener in out["Listeners"]):
+            return
+        self._call(
+            "create_listener",
+            f"creating listener :{port}",
+            LoadBalancerArn=lb_arn,
+            Protocol="TCP",
+            Port=port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}],
+        )
+
+    def register(self, target_group_arn: str, instance_id: str, port: int) -> None:
+        self._call(
+            "register_targets",
+            f"registering {instance_id}",
+            TargetGroupArn=target_group_arn,
+            Targets=[{"Id": instance_id, "Port": port}],
+        )
+
+    def deregister(self, target_group_arn: str, instance_id: str, port: int) -> None:
+        with suppress(NotFound):
+            self._call(
+                "deregister_targets",
+                f"deregistering {instance_id}",
+                TargetGroupArn=target_group_arn,
+                Targets=[{"Id": instance_id, "Port": port}],
+            )

@@ -149,6 +149,21 @@ def reconcile_network(net: Network, req: NetworkRequest) -> NetworkStatus:
     return status
 
 
+def lookup_network(net: Network, tags: Mapping[str, str], vpc_id: str) -> NetworkStatus:
+    """What reconcile_network made, found by tags, without creating anything."""
+    owned = _owned(tags)
+    status = NetworkStatus(vpc_id, owned_vpc=False)
+    for subnet in net.find_subnets(vpc_id):
+        kind, _, zone = subnet.tags.get(ROLE_TAG, "").partition("-")
+        if kind in ("public", "private") and all(subnet.tags.get(k) == v for k, v in owned.items()):
+            (status.public if kind == "public" else status.private)[zone] = subnet.id
+    for role in SECURITY_GROUPS:
+        group = _one(net.find_tagged("security-group", {**owned, ROLE_TAG: f"sg-{role}"}))
+        if group is not None:
+            status.groups[role] = group.id
+    return status
+
+
 def _route_table(net: Network, vpc_id: str, tags: Mapping[str, str], owned: Mapping[str, str],
                  role: str, status: NetworkStatus) -> Tagged:  # fmt: skip
     table = _one(net.find_tagged("route-table", {**owned, ROLE_TAG: role}))

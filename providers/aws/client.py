@@ -195,6 +195,10 @@ def _tags(raw: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
 class Compute(Protocol):
     def find_instances(self, tags: Mapping[str, str]) -> list[Instance]: ...
 
+    def instance_ids(self, tags: Mapping[str, str]) -> list[str]:
+        """Every instance with these tags, terminated ones included."""
+        ...
+
     def run_instance(self, req: InstanceRequest) -> Instance: ...
 
     def describe_instance(self, instance_id: str) -> Instance | None: ...
@@ -236,6 +240,10 @@ class EC2Compute:
         filters = [*tag_filters(tags), {"Name": "instance-state-name", "Values": _LIVE}]
         out = self._call("describe_instances", "finding instances", Filters=filters)
         return [_instance(i) for r in out["Reservations"] for i in r["Instances"]]
+
+    def instance_ids(self, tags: Mapping[str, str]) -> list[str]:
+        out = self._call("describe_instances", "listing instances", Filters=tag_filters(tags))
+        return sorted(i["InstanceId"] for r in out["Reservations"] for i in r["Instances"])
 
     def run_instance(self, req: InstanceRequest) -> Instance:
         kwargs: dict[str, Any] = {
@@ -743,10 +751,16 @@ class ELBv2:
         )
 
     def deregister(self, target_group_arn: str, instance_id: str, port: int) -> None:
-        with suppress(NotFound):
+        try:
             self._call(
                 "deregister_targets",
                 f"deregistering {instance_id}",
                 TargetGroupArn=target_group_arn,
                 Targets=[{"Id": instance_id, "Port": port}],
             )
+        except NotFound:
+            return
+        except Retryable as err:
+            # Never registered (a worker, or a failed launch): nothing to undo.
+            if "InvalidTarget" not in err.message:
+                raise

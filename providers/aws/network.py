@@ -79,7 +79,7 @@ def _role(tags: Mapping[str, str], role: str) -> dict[str, str]:
     return {**tags, ROLE_TAG: role, "Name": f"{role}"}
 
 
-def _owned(tags: Mapping[str, str]) -> dict[str, str]:
+def owned_tags(tags: Mapping[str, str]) -> dict[str, str]:
     """The tags that identify the cluster (ownership), without user tags, for lookups."""
     return {
         k: v for k, v in tags.items() if k.startswith("sigs.k8s.io/") or k.startswith("capy.io/")
@@ -91,7 +91,7 @@ def _one(found: Sequence[Tagged]) -> Tagged | None:
 
 
 def reconcile_network(net: Network, req: NetworkRequest) -> NetworkStatus:
-    owned = _owned(req.tags)
+    owned = owned_tags(req.tags)
     if req.vpc_id:
         vpc = net.describe_vpc(req.vpc_id)
         if vpc is None:
@@ -151,7 +151,7 @@ def reconcile_network(net: Network, req: NetworkRequest) -> NetworkStatus:
 
 def lookup_network(net: Network, tags: Mapping[str, str], vpc_id: str) -> NetworkStatus:
     """What reconcile_network made, found by tags, without creating anything."""
-    owned = _owned(tags)
+    owned = owned_tags(tags)
     status = NetworkStatus(vpc_id, owned_vpc=False)
     for subnet in net.find_subnets(vpc_id):
         kind, _, zone = subnet.tags.get(ROLE_TAG, "").partition("-")
@@ -205,7 +205,7 @@ def delete_network(
     minutes on real AWS). `ours` are instance ids still allowed in our subnets (none, normally);
     anything else attached there blocks the deletion, and the error names it.
     """
-    owned = _owned(tags)
+    owned = owned_tags(tags)
     deleted: list[str] = []
     vpcs = net.find_vpcs({**owned, ROLE_TAG: "vpc"})
     subnets = net.find_tagged("subnet", owned)

@@ -115,8 +115,10 @@ class AWSBackend:
     def _delete_cluster(self, req: ClusterRequest) -> Deletion:
         aws, target = _aws(req.spec, "CapyCluster"), self._target(req)
         deleted = loadbalancer.delete_load_balancer(ELBv2(self.sessions, target), req.uid)
+        # Interfaces of instances we launched are ours, whatever state those instances are in.
+        ours = EC2Compute(self.sessions, target).instance_ids(network.owned_tags(req.tags))
         gone, waiting = network.delete_network(
-            EC2Network(self.sessions, target), req.tags, aws.network.vpc.id
+            EC2Network(self.sessions, target), req.tags, aws.network.vpc.id, ours
         )
         return Deletion(done=not waiting, deleted=[*deleted, *gone], waiting_on=waiting)
 
@@ -228,10 +230,15 @@ class AWSBackend:
             found += [known] if known and known.state not in _GONE else []
         live = {i.id: i for i in found if i.state not in _GONE}
         deleted = []
-        tg = ELBv2(self.sessions, target).find_target_group(loadbalancer.names(req.cluster.uid)[1])
+        lbs = ELBv2(self.sessions, target)
+        tg = (
+            lbs.find_target_group(loadbalancer.names(req.cluster.uid)[1])
+            if req.control_plane
+            else None
+        )
         for inst in live.values():
             if tg is not None:
-                ELBv2(self.sessions, target).deregister(tg, inst.id, network.API_PORT)
+                lbs.deregister(tg, inst.id, network.API_PORT)
             api.terminate_instance(inst.id)
             deleted.append(f"instance {inst.id}")
         left = [

@@ -158,6 +158,20 @@ def test_cluster_and_machine_lifecycle(
     events = core.list_namespaced_event(namespace).items
     assert any(e.reason == "Created" and "instance" in e.message for e in events)
 
+    # An instance terminated behind our back is reported by the next resync, not replaced.
+    ec2.terminate_instances(InstanceIds=[m["status"]["aws"]["instanceID"]])
+
+    def reported() -> dict[str, Any] | None:
+        got = get(objs, G, V, namespace, "capymachines", "m1")
+        ready = condition(got or {}, "Ready")
+        return got if ready and ready["reason"] == "InstanceTerminated" else None
+
+    gone = eventually(reported, timeout=60)
+    assert gone["spec"]["providerID"] == m["spec"]["providerID"]
+    assert owned_resources(ec2, "c1").get("instance", 0) == 0
+    events = core.list_namespaced_event(namespace).items
+    assert any(e.reason == "InstanceGone" and e.type == "Warning" for e in events)
+
     # Deleting through Cluster API removes every cloud resource of the cluster.
     objs.delete_namespaced_custom_object(*CAPI, namespace, "machines", "m1")
     eventually(lambda: get(objs, G, V, namespace, "capymachines", "m1") is None, timeout=90)

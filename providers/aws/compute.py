@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 
 from capy.errors import InvalidSpec
+from capy.faults import crash_point
 from providers.aws.client import Compute
 from providers.aws.types import Image, Instance, InstanceRequest
 
@@ -80,4 +81,5 @@ def ensure_instance(
     launched = compute.run_instance(
         InstanceRequest(**{**req.__dict__, "tags": tags, "client_token": client_token(machine_uid)})
     )
+    crash_point("aws.after-run-instances")
     return launched, True

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from capy import capi, conditions
 from capy.errors import InvalidSpec, ReconcileError, WaitingFor
+from capy.faults import crash_point
 from capy.kube import CLUSTERS, MACHINES, SECRETS, Obj, secret_data
 from providers.api.v1alpha1 import CapyClusterStatus, CapyMachineSpec, CapyMachineStatus
 from providers.core.backend import MachineRequest, backend_of
@@ -143,6 +144,7 @@ async def reconcile(engine: Engine, obj: Obj) -> Result:
         obj = await engine.kube.patch(CAPY_MACHINES, meta["namespace"], meta["name"], body)
         # Our own spec write bumps the generation the status describes.
         generation = obj["metadata"].get("generation")
+        crash_point("machine.after-provider-id")
     if outcome.state in ("terminated", "missing", "stopped") and req.provider_id:
         await engine.event(
             obj, "InstanceGone", f"instance {req.provider_id} is {outcome.state}", warning=True
@@ -168,6 +170,7 @@ async def reconcile(engine: Engine, obj: Obj) -> Result:
         }
     )
     await write_status(engine, CAPY_MACHINES, obj, status)
+    crash_point("machine.after-status")
     return Result(provisioned=provisioned)
 
 

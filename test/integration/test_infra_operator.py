@@ -6,7 +6,6 @@ call: owner lookup, finalizer, pause and the unpause nudge, delete-for-move.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from capy_harness.probe import eventually, free_port, wait_healthy
-from capy_harness.process import Health, ProcessRecord, spawn, stop
+from capy_harness.infra import start_infra_provider
+from capy_harness.probe import eventually
+from capy_harness.process import ProcessRecord, stop
 
 pytestmark = pytest.mark.integration
 
@@ -25,17 +25,10 @@ G, V = "infrastructure.cluster.x-k8s.io", "v1alpha1"
 @pytest.fixture(scope="module")
 def operator(kubeconfig: Path, capy_crds: Path, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[ProcessRecord]:  # fmt: skip
-    port = free_port()
-    log = tmp_path_factory.mktemp("infra") / "capy-infra.log"
-    record = spawn(
-        "capy-infra",
-        [sys.executable, "-m", "capy.cli", "infra", "run", f"--kubeconfig={kubeconfig}",
-         "--resync=600", f"--liveness=http://127.0.0.1:{port}/healthz"],
-        log,
-        health=Health(f"http://127.0.0.1:{port}/healthz"),
-    )  # fmt: skip
+    record = start_infra_provider(
+        kubeconfig, tmp_path_factory.mktemp("infra") / "capy-infra.log", resync=600
+    )
     try:
-        wait_healthy(record, 60)
         yield record
     finally:
         stop(record)

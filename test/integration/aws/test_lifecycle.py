@@ -4,7 +4,6 @@ infrastructure provider process, exactly as in a management cluster."""
 from __future__ import annotations
 
 import base64
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from capy_harness.infra import moto_env, start_infra_provider
 from capy_harness.moto import reset
-from capy_harness.probe import eventually, free_port, wait_healthy
-from capy_harness.process import Health, ProcessRecord, spawn, stop
+from capy_harness.probe import eventually
+from capy_harness.process import ProcessRecord, stop
 
 pytestmark = pytest.mark.integration
 
@@ -30,18 +30,9 @@ OWNED = "sigs.k8s.io/cluster-api-provider-capy/cluster/"
 def provider(kubeconfig: Path, capy_crds: Path, moto_endpoint: str,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessRecord]:  # fmt: skip
     reset(moto_endpoint)
-    port = free_port()
-    record = spawn(
-        "capy-infra",
-        [sys.executable, "-m", "capy.cli", "infra", "run", "--backend=aws",
-         f"--kubeconfig={kubeconfig}", "--resync=20", f"--liveness=http://127.0.0.1:{port}/healthz"],
-        tmp_path_factory.mktemp("infra-aws") / "capy-infra.log",
-        env={"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-             "AWS_SECRET_ACCESS_KEY": "testing"},
-        health=Health(f"http://127.0.0.1:{port}/healthz"),
-    )  # fmt: skip
+    log = tmp_path_factory.mktemp("infra-aws") / "capy-infra.log"
+    record = start_infra_provider(kubeconfig, log, backends=["aws"], env=moto_env(moto_endpoint))
     try:
-        wait_healthy(record, 60)
         yield record
     finally:
         stop(record)

@@ -1,0 +1,43 @@
+"""capy's infrastructure provider as a local process, as `capy infra run` runs in a Deployment."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from capy_harness.probe import free_port, wait_healthy
+from capy_harness.process import Health, ProcessRecord, spawn
+
+
+def start_infra_provider(
+    kubeconfig: Path,
+    log: Path,
+    *,
+    backends: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    resync: int = 20,
+    tie_to_parent: bool = True,
+    wait: bool = True,
+) -> ProcessRecord:
+    port = free_port()
+    record = spawn(
+        "capy-infra",
+        [sys.executable, "-m", "capy.cli", "infra", "run", f"--kubeconfig={kubeconfig}",
+         f"--resync={resync}", f"--liveness=http://127.0.0.1:{port}/healthz",
+         *(f"--backend={b}" for b in backends)],
+        log,
+        env=dict(env or {}),
+        address=f"http://127.0.0.1:{port}/healthz",
+        health=Health(f"http://127.0.0.1:{port}/healthz"),
+        tie_to_parent=tie_to_parent,
+    )  # fmt: skip
+    if wait:
+        wait_healthy(record, 60)
+    return record
+
+
+def moto_env(endpoint: str) -> dict[str, str]:
+    """What points the aws backend at a moto server (any credentials work there)."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing"}  # fmt: skip

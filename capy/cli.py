@@ -36,10 +36,13 @@ def _dev_up(args: argparse.Namespace) -> int:
             stop_directory(directory)
         print(f"starting the capy dev environment in {directory} ...", flush=True)
         # The components outlive this command; `capy dev down` stops them.
-        ManagementPlane(directory, tie_to_parent=False).start()
+        ManagementPlane(directory, tie_to_parent=False, capy_providers=True).start()
     state = PlaneState.load(directory)
     assert state is not None and state.kubeconfig is not None
     _print_status(state)
+    moto = next((c for c in state.components if c.name == "moto"), None)
+    if moto is not None:
+        print(f"AWS simulator (moto): {moto.address} (any credentials)")
     print(f"export KUBECONFIG={state.kubeconfig}")
     return 0
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,12 @@ CAPY = [sys.executable, "-m", "capy.cli"]
 
 
 def port_free(address: str) -> bool:
-    host, port = address.rsplit("/", 1)[-1].rsplit(":", 1)
+    """Nothing listens there any more. (A bind test would be fooled by other processes'
+    client connections that happen to use the same local port.)"""
+    url = urllib.parse.urlsplit(address)
     with socket.socket() as s:
-        # Only a listener blocks a new server; connections in TIME_WAIT do not.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, int(port)))
-        except OSError:
-            return False
-    return True
+        s.settimeout(2)
+        return s.connect_ex((url.hostname or "", url.port or 0)) != 0
 
 
 def assert_all_gone(state: PlaneState) -> None:
@@ -70,7 +68,10 @@ def test_dev_up_status_down(tmp_path: Path, toolset: Tools) -> None:
             "kube-controller-manager",
             "capi-core",
             "capi-kcp",
+            "moto",
+            "capy-infra",
         }
+        assert "AWS simulator (moto): http://127.0.0.1:" in up.stdout
 
         # A second `up` finds the running environment instead of starting another.
         again = subprocess.run(

@@ -28,7 +28,7 @@ def start_infra_provider(
          *(f"--backend={b}" for b in backends)],
         log,
         env=dict(env or {}),
-        address=f"http://127.0.0.1:{port}/healthz",
+        address=f"http://127.0.0.1:{port}",
         health=Health(f"http://127.0.0.1:{port}/healthz"),
         tie_to_parent=tie_to_parent,
     )  # fmt: skip

@@ -72,9 +72,11 @@ class ManagementPlane:
         *,
         tie_to_parent: bool = True,
         toolset: Tools | None = None,
+        capy_providers: bool = False,
     ) -> None:
         self.directory = directory
         self.managers = [capi.MANAGERS[m] for m in managers]
+        self.capy_providers = capy_providers
         self.tie = tie_to_parent
         self.tools = toolset or tools()
         self.state = PlaneState(directory)
@@ -142,6 +144,24 @@ class ManagementPlane:
         for m in self.managers:
             hooks += capi.webhooks_for(m, t.capi_source, ports[m.name], ca)
         capi.kubectl_apply(t, kubeconfig, hooks)
+        if self.capy_providers:
+            self._start_capy(kubeconfig)
+
+    def _start_capy(self, kubeconfig: Path) -> None:
+        """The AWS simulator and capy's infrastructure provider pointed at it."""
+        from capy_harness.infra import moto_env, start_infra_provider
+        from capy_harness.moto import start_moto
+
+        moto = self._record(start_moto(self.directory, tie_to_parent=self.tie))
+        self._record(
+            start_infra_provider(
+                kubeconfig,
+                self.directory / "logs" / "capy-infra.log",
+                backends=["aws"],
+                env=moto_env(moto.address),
+                tie_to_parent=self.tie,
+            )
+        )
 
     def stop(self, *, remove: bool = True) -> None:
         stop_directory(self.directory, remove=remove)

@@ -49,8 +49,9 @@ def cluster_ns(kubeconfig: Path, capy_crds: Path, moto_endpoint: str, api: clien
         "apiVersion": f"{G}/{V}", "kind": "CapyCluster", "metadata": {"name": "c1"},
         "spec": {"aws": {"region": REGION, "network": {"availabilityZones": ["eu-west-1a"],
                                                        "natGateways": "None"}}}})  # fmt: skip
-    log = tmp_path_factory.mktemp("crash") / "setup.log"
-    provider = start_infra_provider(kubeconfig, log, backends=["aws"], env=moto_env(moto_endpoint))
+    logs = tmp_path_factory.mktemp("crash")
+    provider = start_infra_provider(kubeconfig, logs / "setup.log", backends=["aws"],
+                                    env=moto_env(moto_endpoint))  # fmt: skip
     try:
         eventually(lambda: (objs.get_namespaced_custom_object(*CAPI, ns, "clusters", "c1")
                             .get("status", {}).get("initialization", {})
@@ -58,6 +59,16 @@ def cluster_ns(kubeconfig: Path, capy_crds: Path, moto_endpoint: str, api: clien
     finally:
         stop(provider)
     yield ns
+    # Leave nothing for later tests: delete the cluster and its cloud resources.
+    provider = start_infra_provider(kubeconfig, logs / "teardown.log", backends=["aws"],
+                                    env=moto_env(moto_endpoint))  # fmt: skip
+    try:
+        objs.delete_namespaced_custom_object(*CAPI, ns, "clusters", "c1")
+        eventually(lambda: not objs.list_namespaced_custom_object(*CAPI, ns, "clusters")["items"],
+                   timeout=120)  # fmt: skip
+    finally:
+        stop(provider)
+    core.delete_namespace(ns)
 
 
 def instances(ec2: Any, machine_uid: str) -> list[str]:

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.integration
 G, V = "infrastructure.cluster.x-k8s.io", "v1alpha1"
 CAPI = ("cluster.x-k8s.io", "v1beta2")
 REGION = "eu-west-1"
-OWNED = "sigs.k8s.io/cluster-api-provider-capy/cluster/"
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +43,9 @@ def ec2(moto_endpoint: str) -> Any:
                         aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
 
 
-def owned_resources(ec2: Any, cluster: str) -> dict[str, int]:
-    f = [{"Name": f"tag:{OWNED}{cluster}", "Values": ["owned"]}]
+def owned_resources(ec2: Any, cluster_uid: str) -> dict[str, int]:
+    """Live resources of one cluster, by its uid tag (names repeat across namespaces)."""
+    f = [{"Name": "tag:capy.io/cluster-uid", "Values": [cluster_uid]}]
     reservations = ec2.describe_instances(Filters=f)["Reservations"]
     instances = [i for r in reservations for i in r["Instances"]
                  if i["State"]["Name"] != "terminated"]  # fmt: skip
@@ -109,6 +109,7 @@ def test_cluster_and_machine_lifecycle(
         )
 
     cc = eventually(provisioned, timeout=90)
+    uid = cc["metadata"]["uid"]
     assert cc["spec"]["controlPlaneEndpoint"]["port"] == 6443
     assert [fd["name"] for fd in cc["status"]["failureDomains"]] == ["eu-west-1a", "eu-west-1b"]
     ready = condition(cc, "Ready")
@@ -145,7 +146,7 @@ def test_cluster_and_machine_lifecycle(
     assert m["spec"]["providerID"].startswith("aws:///eu-west-1b/i-")
     assert m["status"]["failureDomain"] == "eu-west-1b"
     assert {"InternalIP"} <= {a["type"] for a in m["status"]["addresses"]}
-    assert owned_resources(ec2, "c1")["instance"] == 1
+    assert owned_resources(ec2, uid)["instance"] == 1
     events = core.list_namespaced_event(namespace).items
     assert any(e.reason == "Created" and "instance" in e.message for e in events)
 
@@ -159,7 +160,7 @@ def test_cluster_and_machine_lifecycle(
 
     gone = eventually(reported, timeout=60)
     assert gone["spec"]["providerID"] == m["spec"]["providerID"]
-    assert owned_resources(ec2, "c1").get("instance", 0) == 0
+    assert owned_resources(ec2, uid).get("instance", 0) == 0
     events = core.list_namespaced_event(namespace).items
     assert any(e.reason == "InstanceGone" and e.type == "Warning" for e in events)
 
@@ -168,4 +169,4 @@ def test_cluster_and_machine_lifecycle(
     eventually(lambda: get(objs, G, V, namespace, "capymachines", "m1") is None, timeout=90)
     objs.delete_namespaced_custom_object(*CAPI, namespace, "clusters", "c1")
     eventually(lambda: get(objs, *CAPI, namespace, "clusters", "c1") is None, timeout=120)
-    assert owned_resources(ec2, "c1") == {}
+    assert owned_resources(ec2, uid) == {}

@@ -152,7 +152,8 @@ class AWSBackend:
             inst, new = compute.ensure_instance(api, self._launch(req, api, target), req.uid)
             if new:
                 created.append(f"instance {inst.id}")
-        if req.control_plane and req.cluster.spec.control_plane_endpoint is None:
+        if req.control_plane:
+            # Only when capy made the load balancer: a user endpoint has no target group of ours.
             self._register(req, target, inst)
         running = inst.state == "running"
         reason = {"running": "Running", "pending": "Pending", "stopped": "InstanceStopped",

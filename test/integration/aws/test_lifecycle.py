@@ -128,7 +128,8 @@ def test_cluster_and_machine_lifecycle(
         "apiVersion": f"{G}/{V}", "kind": "CapyMachine", "metadata": {"name": "m1"},
         "spec": {"aws": {"ami": {"id": image}, "instanceType": "t3.medium"}}})  # fmt: skip
     objs.create_namespaced_custom_object(*CAPI, namespace, "machines", {
-        "apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Machine", "metadata": {"name": "m1"},
+        "apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Machine",
+        "metadata": {"name": "m1", "labels": {"cluster.x-k8s.io/control-plane": ""}},
         "spec": {"clusterName": "c1", "version": "v1.36.5", "failureDomain": "eu-west-1b",
                  "bootstrap": {"dataSecretName": "m1-data"},
                  "infrastructureRef": {"apiGroup": G, "kind": "CapyMachine",
@@ -147,6 +148,12 @@ def test_cluster_and_machine_lifecycle(
     assert m["status"]["failureDomain"] == "eu-west-1b"
     assert {"InternalIP"} <= {a["type"] for a in m["status"]["addresses"]}
     assert owned_resources(ec2, uid)["instance"] == 1
+    # A control-plane machine sits behind the API server load balancer.
+    elb = boto3.client("elbv2", region_name=REGION, endpoint_url=ec2.meta.endpoint_url,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    tg = elb.describe_target_groups()["TargetGroups"][0]["TargetGroupArn"]
+    targets = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    assert [t["Target"]["Id"] for t in targets] == [m["status"]["aws"]["instanceID"]]
     events = core.list_namespaced_event(namespace).items
     assert any(e.reason == "Created" and "instance" in e.message for e in events)
 

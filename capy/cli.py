@@ -81,9 +81,10 @@ def _dev_down(args: argparse.Namespace) -> int:
 
 def all_kinds() -> list[Kind]:
     """Every kind capy serves, for CRD generation."""
+    from bootstrap.api.v1beta2 import KINDS as BOOTSTRAP
     from providers.api.v1alpha1 import KINDS as INFRA
 
-    return [*INFRA]
+    return [*INFRA, *BOOTSTRAP]
 
 
 def _crds(args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ def list_map(*keys: str) -> JsonDict:
     return {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": list(keys)}
 
 
+# A list that server-side apply replaces as a whole.
+ATOMIC_LIST: JsonDict = {"x-kubernetes-list-type": "atomic"}
+
 MAX_CONDITIONS = 32
 
 

@@ -20,8 +20,8 @@ from capy_harness.tools import Tools, tools
 
 STATE_FILE = "state.json"
 DEFAULT_MANAGERS = ("core", "kcp")
-# Installed even when their manager is not run: KubeadmControlPlane creates KubeadmConfigs.
-CRD_SOURCES = ("core", "kcp", "cabpk")
+# KubeadmConfig's CRD is capy's own (config/crd); upstream's comes only with upstream's manager.
+CRD_SOURCES = ("core", "kcp")
 
 
 @dataclass
@@ -119,11 +119,14 @@ class ManagementPlane:
 
         ports = {m.name: free_port() for m in self.managers}
         crds = []
-        for key in CRD_SOURCES:
+        sources = [*CRD_SOURCES, *(["cabpk"] if capi.MANAGERS["cabpk"] in self.managers else [])]
+        for key in sources:
             manager = capi.MANAGERS[key]
             crds += capi.crds_for(manager, t.capi_source, ports.get(manager.name), ca)
         # capy's own generated CRDs, so `kubectl explain capycluster` works at once.
         for path in sorted(CRD_DIR.glob("*.yaml")):
+            if "cabpk" in sources and path.name.startswith("bootstrap."):
+                continue
             crds += capi.load_all(path)
         capi.kubectl_apply(t, kubeconfig, crds)
         capi.wait_established(t, kubeconfig)

@@ -24,6 +24,14 @@ $(STAMP): pyproject.toml
 .PHONY: venv
 venv: $(STAMP) ## create the Python virtualenv with capy and its dev tools
 
+# Debian packages the tests use: cloud-init's `cloud-init schema` validates rendered user data.
+.PHONY: system-deps
+system-deps: ## install the Debian packages the tests need (when missing)
+	@command -v cloud-init >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cloud-init; }
+
 .PHONY: tools
 tools: ## build the pinned upstream tools into the cache (nothing when cached)
 	@bash $(TOOLS)
@@ -39,7 +47,7 @@ crds: $(STAMP) ## regenerate config/crd from the pydantic models (a test fails w
 	$(BIN)/capy crds
 
 .PHONY: test
-test: lint tools ## the gates, then every test (unit and integration)
+test: lint system-deps tools ## the gates, then every test (unit and integration)
 	$(BIN)/pytest -ra
 
 .PHONY: unit

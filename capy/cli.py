@@ -118,6 +118,21 @@ def _infra_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bootstrap_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bootstrap import operator
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    operator.run(
+        namespaces=args.namespace,
+        token_ttl=dt.timedelta(seconds=args.bootstrap_token_ttl),
+        kubeconfig=args.kubeconfig,
+        liveness=args.liveness,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="capy", description="Cluster API providers in Python.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -145,6 +160,22 @@ def parser() -> argparse.ArgumentParser:
     infra_run.add_argument("--kubeconfig", help="default: in-cluster, then $KUBECONFIG")
     infra_run.add_argument("--liveness", help="e.g. http://0.0.0.0:8080/healthz")
     infra_run.set_defaults(func=_infra_run)
+
+    boot = sub.add_parser("bootstrap", help="the kubeadm bootstrap provider")
+    boot_sub = boot.add_subparsers(dest="action", required=True)
+    boot_run = boot_sub.add_parser("run", help="run the controller until interrupted")
+    boot_run.add_argument(
+        "--namespace", action="append", default=[], help="watch only these namespaces"
+    )
+    boot_run.add_argument(
+        "--bootstrap-token-ttl",
+        type=float,
+        default=900.0,
+        help="seconds a join token lives; refreshed until the machine joins (default 900)",
+    )
+    boot_run.add_argument("--kubeconfig", help="default: in-cluster, then $KUBECONFIG")
+    boot_run.add_argument("--liveness", help="e.g. http://0.0.0.0:8081/healthz")
+    boot_run.set_defaults(func=_bootstrap_run)
 
     dev = sub.add_parser("dev", help="a local management plane for development and demos")
     dev_sub = dev.add_subparsers(dest="action", required=True)

@@ -59,13 +59,29 @@ def with_url_client(client_config: dict[str, Any], port: int, ca: bytes) -> dict
     }
 
 
+def kustomize_labels(crd_dir: Path) -> dict[str, str]:
+    """The labels upstream's kustomization adds to every CRD (e.g. the contract labels
+    `cluster.x-k8s.io/v1beta2: v1beta2` that core needs to find a provider's API version)."""
+    kustomization = crd_dir / "kustomization.yaml"
+    if not kustomization.exists():
+        return {}
+    doc = yaml.safe_load(kustomization.read_text()) or {}
+    labels: dict[str, str] = dict(doc.get("commonLabels") or {})
+    for entry in doc.get("labels") or []:
+        labels.update(entry.get("pairs") or {})
+    return labels
+
+
 def crds_for(
     manager: Manager, capi: Path, webhook_port: int | None, ca: bytes
 ) -> list[dict[str, Any]]:
-    """The manager's CRDs; with a port, their conversion goes to the manager as upstream does."""
+    """The manager's CRDs as upstream's kustomization builds them; with a port, their
+    conversion goes to the manager."""
     crds = []
+    labels = kustomize_labels(capi / manager.source / "config" / "crd")
     for path in manager.crd_files(capi):
         for crd in load_all(path):
+            crd["metadata"].setdefault("labels", {}).update(labels)
             if webhook_port is not None and len(crd["spec"]["versions"]) > 1:
                 crd["spec"]["conversion"] = {
                     "strategy": "Webhook",

@@ -1,4 +1,5 @@
-"""capy's infrastructure provider as a local process, as `capy infra run` runs in a Deployment."""
+"""capy's providers as local processes, as `capy infra run` and `capy bootstrap run` run in their
+Deployments."""
 
 from __future__ import annotations
 
@@ -41,3 +42,28 @@ def moto_env(endpoint: str) -> dict[str, str]:
     """What points the aws backend at a moto server (any credentials work there)."""
     return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing"}  # fmt: skip
+
+
+def start_bootstrap_provider(
+    kubeconfig: Path,
+    log: Path,
+    *,
+    token_ttl: int = 900,
+    env: Mapping[str, str] | None = None,
+    tie_to_parent: bool = True,
+    wait: bool = True,
+) -> ProcessRecord:
+    port = free_port()
+    record = spawn(
+        "capy-bootstrap",
+        [sys.executable, "-m", "capy.cli", "bootstrap", "run", f"--kubeconfig={kubeconfig}",
+         f"--bootstrap-token-ttl={token_ttl}", f"--liveness=http://127.0.0.1:{port}/healthz"],
+        log,
+        env=dict(env or {}),
+        address=f"http://127.0.0.1:{port}",
+        health=Health(f"http://127.0.0.1:{port}/healthz"),
+        tie_to_parent=tie_to_parent,
+    )  # fmt: skip
+    if wait:
+        wait_healthy(record, 60)
+    return record

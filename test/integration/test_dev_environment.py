@@ -70,6 +70,7 @@ def test_dev_up_status_down(tmp_path: Path, toolset: Tools) -> None:
             "capi-kcp",
             "moto",
             "capy-infra",
+            "capy-bootstrap",
         }
         assert "AWS simulator (moto): http://127.0.0.1:" in up.stdout
 

@@ -151,8 +151,9 @@ class ManagementPlane:
             self._start_capy(kubeconfig)
 
     def _start_capy(self, kubeconfig: Path) -> None:
-        """The AWS simulator and capy's infrastructure provider pointed at it."""
-        from capy_harness.infra import moto_env, start_infra_provider
+        """The AWS simulator, capy's infrastructure provider pointed at it, and capy's kubeadm
+        bootstrap provider (which this plane's KubeadmControlPlane talks to)."""
+        from capy_harness.infra import moto_env, start_bootstrap_provider, start_infra_provider
         from capy_harness.moto import start_moto
 
         moto = self._record(start_moto(self.directory, tie_to_parent=self.tie))
@@ -163,6 +164,11 @@ class ManagementPlane:
                 backends=["aws"],
                 env=moto_env(moto.address),
                 tie_to_parent=self.tie,
+            )
+        )
+        self._record(
+            start_bootstrap_provider(
+                kubeconfig, self.directory / "logs" / "capy-bootstrap.log", tie_to_parent=self.tie
             )
         )
 

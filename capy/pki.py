@@ -137,6 +137,15 @@ class CertificateAuthority:
             .sign(self.key, hashes.SHA256())
         )
 
+    def _authority_key_id(self) -> x509.AuthorityKeyIdentifier:
+        # Chains are built by matching this to the CA's own key id, which another tool (Cluster
+        # API's Go code, for one) may have computed differently from the public key.
+        try:
+            ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+        except x509.ExtensionNotFound:
+            return x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key())
+        return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski.value)
+
     @property
     def pair(self) -> KeyPair:
         return KeyPair(cert=cert_pem(self.cert), key=key_pem(self.key))
@@ -184,10 +193,7 @@ class CertificateAuthority:
                 critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
-                critical=False,
-            )
+            .add_extension(self._authority_key_id(), critical=False)
         )
         if hosts:
             builder = builder.add_extension(

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bootstrap import certs, locking, tokens
+from bootstrap.api.v1beta2 import KubeadmConfigStatus
 from capy import capi, conditions
 from capy.errors import InvalidSpec, ReconcileError, WaitingFor
 from capy.kube import (
@@ -173,9 +174,9 @@ class Reconciler:
     async def _write_status(self) -> None:
         self.status["conditions"] = [c.to_kube() for c in self.conds]
         self.status["observedGeneration"] = self.generation
-        await self.kube.patch(
-            KUBEADM_CONFIGS, self.ns, self.name, {"status": self.status}, status=True
-        )
+        # Through the model that generated the CRD, so a status we write always fits it.
+        status = KubeadmConfigStatus.model_validate(self.status).to_kube()
+        await self.kube.patch(KUBEADM_CONFIGS, self.ns, self.name, {"status": status}, status=True)
 
     async def run(self) -> Result:
         try:

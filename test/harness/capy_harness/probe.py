@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from capy_harness.process import Health, ProcessRecord, wait_ready
@@ -15,11 +17,30 @@ from capy_harness.process import Health, ProcessRecord, wait_ready
 T = TypeVar("T")
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Chosen below the kernel's ephemeral range: a port handed out by the kernel could be taken
+    by any outgoing connection of a busy machine before our server binds it (the CAPI managers'
+    webhook servers bind every interface, so any such connection would collide).
+    """
+    high = _ephemeral_low() - 1
+    for _ in range(200):
+        port = random.randint(20000, high)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))  # noqa: S104 (a probe, closed at once)
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free TCP port found below the ephemeral range")
 
 
 def _context(health: Health) -> ssl.SSLContext:

@@ -24,6 +24,9 @@ def _ephemeral_low() -> int:
         return 32768
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now.
 
@@ -34,11 +37,15 @@ def free_port() -> int:
     high = _ephemeral_low() - 1
     for _ in range(200):
         port = random.randint(20000, high)
+        if port in _handed_out:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("0.0.0.0", port))  # noqa: S104 (a probe, closed at once)
             except OSError:
                 continue
+        # Not yet bound by whoever asked: never hand the same port out twice in one process.
+        _handed_out.add(port)
         return port
     raise RuntimeError("no free TCP port found below the ephemeral range")
 

@@ -1,26 +1,20 @@
 """The infrastructure provider's kopf edge: the only module of providers/ that imports kopf.
 
 Every handler is a two-line adapter around the level-triggered reconcile functions of
-providers.core. Create, update, resume and a resync timer all run the same reconcile; a per-object
-lock keeps the timer and an event handler from reconciling one object at the same time.
+providers.core. Create, update, resume and a resync timer all run the same reconcile, one at a
+time per object.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import importlib
 import logging
-import os
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import kopf
 
-from capy import capi
-from capy.errors import ReconcileError
-from capy.kube import ApiServer, Obj
+from capy import operator as edge
 from providers.api.v1alpha1 import GROUP, VERSION
 from providers.core import cluster as cluster_rec
 from providers.core import machine as machine_rec
@@ -34,9 +28,6 @@ BACKENDS: Mapping[str, str] = {
     "aws": "providers.aws.reconcile:AWSBackend",
 }
 ANNOTATION_PREFIX = "capy.infrastructure.cluster.x-k8s.io"
-NUDGE = "capy.io/reconcile-requested-at"
-
-T = TypeVar("T")
 
 
 def load_backend(name: str) -> Backend:
@@ -49,25 +40,15 @@ def load_backend(name: str) -> Backend:
 
 def build_registry(engine: Engine, resync: float) -> kopf.OperatorRegistry:
     registry = kopf.OperatorRegistry()
-    locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    async def guarded(body: Any, fn: Callable[[Engine, Obj], Awaitable[T]]) -> T:
-        async with locks[body["metadata"]["uid"]]:
-            try:
-                return await fn(engine, dict(body))
-            except ReconcileError as err:
-                # Waiting is normal: say it at INFO and let kopf retry after the error's delay.
-                log.info("%s/%s: %s", body["metadata"]["namespace"], body["metadata"]["name"], err)
-                raise kopf.TemporaryError(err.message, delay=err.delay) from None
+    serialised = edge.serialised(log)
 
     for plural, rec in (("capyclusters", cluster_rec), ("capymachines", machine_rec)):
-        reconcile, reconcile_delete = rec.reconcile, rec.reconcile_delete
 
-        async def changed(body: Any, _r: Any = reconcile, **_: Any) -> None:
-            await guarded(body, _r)
+        async def changed(body: Any, _r: Any = rec.reconcile, **_: Any) -> None:
+            await serialised(body, lambda: _r(engine, dict(body)))
 
-        async def deleted(body: Any, _d: Any = reconcile_delete, **_: Any) -> None:
-            await guarded(body, _d)
+        async def deleted(body: Any, _d: Any = rec.reconcile_delete, **_: Any) -> None:
+            await serialised(body, lambda: _d(engine, dict(body)))
 
         for on in (kopf.on.create, kopf.on.update, kopf.on.resume):
             on(GROUP, VERSION, plural, registry=registry, id=f"reconcile-{plural}")(changed)
@@ -77,43 +58,10 @@ def build_registry(engine: Engine, resync: float) -> kopf.OperatorRegistry:
         )(changed)  # fmt: skip
         kopf.on.delete(GROUP, VERSION, plural, registry=registry, id=f"delete-{plural}")(deleted)
 
-    @kopf.on.update(
-        "cluster.x-k8s.io", "v1beta2", "clusters", field="spec.paused", registry=registry
-    )
-    async def cluster_unpaused(body: Any, new: Any, **_: Any) -> None:
-        """Wake this cluster's objects at once instead of at their next resync."""
-        if new:
-            return
-        ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-        stamp = dt.datetime.now(dt.UTC).isoformat()
-        patch = {"metadata": {"annotations": {NUDGE: stamp}}}
-        for res in (CAPY_CLUSTERS, CAPY_MACHINES):
-            for child in await engine.kube.list(res, ns, {capi.CLUSTER_NAME_LABEL: name}):
-                await engine.kube.patch(res, ns, child["metadata"]["name"], patch)
-
-    @kopf.on.login(registry=registry)
-    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        # The same source the kubernetes client used in run(): in-cluster or $KUBECONFIG.
-        info: kopf.ConnectionInfo | None = kopf.login_with_service_account(
-            **kwargs
-        ) or kopf.login_with_kubeconfig(**kwargs)
-        return info
-
-    @kopf.on.startup(registry=registry)
-    async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-        # Same names in every management cluster, so objects moved by clusterctl stay ours.
-        settings.persistence.finalizer = FINALIZER
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
-            prefix=ANNOTATION_PREFIX, v1=False
-        )
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-            prefix=ANNOTATION_PREFIX, key="last-handled-configuration", v1=False
-        )
-        settings.peering.standalone = True
-        # We post our own Events; kopf's would repeat log lines.
-        settings.posting.enabled = False
-        settings.execution.max_workers = 32
-
+    edge.register_common(
+        registry, finalizer=FINALIZER, annotation_prefix=ANNOTATION_PREFIX, kube=engine.kube,
+        children=(CAPY_CLUSTERS, CAPY_MACHINES),
+    )  # fmt: skip
     return registry
 
 
@@ -127,29 +75,9 @@ def run(
     liveness: str | None = None,
 ) -> None:
     """Run the infrastructure provider until interrupted."""
-    from kubernetes import client, config
-
-    if kubeconfig:
-        # kopf's login loads the kubeconfig again by itself, from $KUBECONFIG.
-        os.environ["KUBECONFIG"] = kubeconfig
-        config.load_kube_config(config_file=kubeconfig)
-    else:
-        try:
-            config.load_incluster_config()
-        except config.ConfigException:
-            config.load_kube_config()
     engine = Engine(
-        kube=ApiServer(client.ApiClient()),
+        kube=edge.load_kube(kubeconfig),
         backends={name: load_backend(name) for name in backends},
         controller_namespace=controller_namespace,
     )
-    registry = build_registry(engine, resync)
-    asyncio.run(
-        kopf.operator(
-            registry=registry,
-            standalone=True,
-            clusterwide=not namespaces,
-            namespaces=list(namespaces),
-            liveness_endpoint=liveness,
-        )
-    )
+    edge.run(build_registry(engine, resync), namespaces, liveness)

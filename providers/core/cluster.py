@@ -21,6 +21,7 @@ from providers.core.engine import (
     cluster_tags,
     credentials,
     not_paused,
+    write_condition,
     write_status,
 )
 
@@ -71,21 +72,20 @@ async def reconcile(engine: Engine, obj: Obj) -> Result:
         cluster = await owner_cluster(engine, obj)
         paused = capi.paused_reason(cluster, obj)
         if paused:
-            status.conditions = conditions.set_condition(
-                conds, conditions.PAUSED, "True", "Paused", paused, generation=generation
-            )
-            await write_status(engine, CAPY_CLUSTERS, obj, status)
+            await write_condition(
+                engine, CAPY_CLUSTERS, obj, status,
+                conditions.PAUSED, "True", "Paused", paused, generation=generation,
+            )  # fmt: skip
             return Result(paused=True)
 
         req = await request_for(engine, obj)
         backend = engine.backend(backend_of(req.spec))
         outcome = await backend.reconcile_cluster(req)
     except ReconcileError as err:
-        status.conditions = conditions.set_condition(
-            not_paused(conds, generation), conditions.READY, "False", err.reason, err.message,
-            generation=generation,
+        await write_condition(
+            engine, CAPY_CLUSTERS, obj, status,
+            conditions.READY, "False", err.reason, err.message, generation=generation, unpause=True,
         )  # fmt: skip
-        await write_status(engine, CAPY_CLUSTERS, obj, status)
         raise
 
     await engine.events_for(obj, "Created", outcome.created)
@@ -146,10 +146,10 @@ async def reconcile_delete(engine: Engine, obj: Obj) -> bool:
     await engine.events_for(obj, "Deleted", deletion.deleted)
     if not deletion.done:
         status = CapyClusterStatus.model_validate(obj.get("status") or {})
-        status.conditions = conditions.set_condition(
-            status.conditions or [], conditions.READY, "False", "Deleting", deletion.waiting_on,
+        await write_condition(
+            engine, CAPY_CLUSTERS, obj, status,
+            conditions.READY, "False", "Deleting", deletion.waiting_on,
             generation=meta.get("generation"),
         )  # fmt: skip
-        await write_status(engine, CAPY_CLUSTERS, obj, status)
         raise WaitingFor(deletion.waiting_on or "deleting cloud resources", reason="Deleting")
     return True

@@ -11,7 +11,13 @@ from capy.errors import InvalidSpec, WaitingFor
 from capy.kube import SECRETS, Kube, Obj, Resource, record_event, secret_data
 from capy.meta import Condition
 from capy.model import KubeModel
-from providers.api.v1alpha1 import GROUP, VERSION, CapyClusterSpec
+from providers.api.v1alpha1 import (
+    GROUP,
+    VERSION,
+    CapyClusterSpec,
+    CapyClusterStatus,
+    CapyMachineStatus,
+)
 from providers.core.backend import Backend, Check
 
 CAPY_CLUSTERS = Resource(GROUP, VERSION, "capyclusters", "CapyCluster")
@@ -104,6 +110,30 @@ def not_paused(current: Sequence[Condition], generation: int | None) -> list[Con
     return conditions.set_condition(
         current, conditions.PAUSED, "False", "NotPaused", generation=generation
     )
+
+
+async def write_condition(
+    engine: Engine,
+    res: Resource,
+    obj: Obj,
+    status: CapyClusterStatus | CapyMachineStatus,
+    type_: str,
+    value: conditions.Status,
+    reason: str,
+    message: str = "",
+    *,
+    generation: int | None,
+    unpause: bool = False,
+) -> None:
+    """Set one condition and write the status; with `unpause` also mark Paused=False, as a
+    reconcile that got past the pause check does."""
+    current = status.conditions or []
+    if unpause:
+        current = not_paused(current, generation)
+    status.conditions = conditions.set_condition(
+        current, type_, value, reason, message, generation=generation
+    )
+    await write_status(engine, res, obj, status)
 
 
 async def write_status(engine: Engine, res: Resource, obj: Obj, status: KubeModel) -> Obj:

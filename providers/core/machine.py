@@ -22,6 +22,7 @@ from providers.core.engine import (
     Engine,
     apply_checks,
     not_paused,
+    write_condition,
     write_status,
 )
 
@@ -115,10 +116,10 @@ async def reconcile(engine: Engine, obj: Obj) -> Result:
         ctx = await context(engine, obj)
         paused = capi.paused_reason(ctx.cluster, obj)
         if paused:
-            status.conditions = conditions.set_condition(
-                conds, conditions.PAUSED, "True", "Paused", paused, generation=generation
-            )
-            await write_status(engine, CAPY_MACHINES, obj, status)
+            await write_condition(
+                engine, CAPY_MACHINES, obj, status,
+                conditions.PAUSED, "True", "Paused", paused, generation=generation,
+            )  # fmt: skip
             return Result(paused=True)
         known = CapyMachineSpec.model_validate(obj.get("spec") or {}).provider_id
         if ctx.cluster is None or not (known or ctx.cluster.infrastructure_provisioned):
@@ -130,11 +131,10 @@ async def reconcile(engine: Engine, obj: Obj) -> Result:
         backend = engine.backend(backend_of(req.spec))
         outcome = await backend.reconcile_machine(req)
     except ReconcileError as err:
-        status.conditions = conditions.set_condition(
-            not_paused(conds, generation), conditions.READY, "False", err.reason, err.message,
-            generation=generation,
+        await write_condition(
+            engine, CAPY_MACHINES, obj, status,
+            conditions.READY, "False", err.reason, err.message, generation=generation, unpause=True,
         )  # fmt: skip
-        await write_status(engine, CAPY_MACHINES, obj, status)
         raise
 
     await engine.events_for(obj, "Created", outcome.created)
@@ -195,10 +195,10 @@ async def reconcile_delete(engine: Engine, obj: Obj) -> bool:
     await engine.events_for(obj, "Deleted", deletion.deleted)
     if not deletion.done:
         status = CapyMachineStatus.model_validate(obj.get("status") or {})
-        status.conditions = conditions.set_condition(
-            status.conditions or [], conditions.READY, "False", "Deleting", deletion.waiting_on,
+        await write_condition(
+            engine, CAPY_MACHINES, obj, status,
+            conditions.READY, "False", "Deleting", deletion.waiting_on,
             generation=meta.get("generation"),
         )  # fmt: skip
-        await write_status(engine, CAPY_MACHINES, obj, status)
         raise WaitingFor(deletion.waiting_on or "deleting the instance", reason="Deleting")
     return True
